@@ -20,10 +20,11 @@ class RustKernelConformance(jupyter_kernel_test.KernelTests):
     code_hello_world = 'println!("hello, world");'
     code_stderr = 'eprintln!("oops, an error line");'
 
-    # evcxr completes methods on values of known types and names in scope.
+    # evcxr completes names in scope and methods of known types; methods come with their
+    # parentheses, as rust-analyzer offers them.
     completion_samples = [
         {"text": "let completion_probe_value = 1u32;\ncompletion_probe_v", "matches": {"completion_probe_value"}},
-        {"text": 'String::from("x").to_upp', "matches": {"to_uppercase"}},
+        {"text": 'String::from("x").to_upp', "matches": {"to_uppercase()"}},
     ]
 
     complete_code_samples = [
@@ -61,7 +62,9 @@ class RustKernelConformance(jupyter_kernel_test.KernelTests):
     code_history_pattern = "6 * 7"
     supported_history_operations = ("tail", "range", "search")
 
-    code_inspect_sample = "String"
+    # Inspection is not offered: the kernel answers inspect_request with found=false, which the
+    # suite cannot test, so it is skipped (as it is for evcxr_jupyter).
+    code_inspect_sample = ""
 
 
 if __name__ == "__main__":

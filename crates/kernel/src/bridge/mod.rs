@@ -1,0 +1,10 @@
+//! The comm bridge: the kernel's end of the socket to the widgets library in evcxr's
+//! subprocess (the message formats are in `flow_edge_widgets::wire`).
+
+mod comm_registry;
+mod server;
+mod socket_dir;
+
+pub(crate) use comm_registry::CommRegistry;
+pub(crate) use server::{Bridge, ForwardError};
+pub use socket_dir::SocketDir;

@@ -1,0 +1,166 @@
+//! Turning evcxr's outputs into notebook outputs: the cell's value versus its displays.
+//!
+//! evcxr collects every `EVCXR_BEGIN_CONTENT <mime>` block of a cell into one map, whether
+//! it came from the final expression (the cell's value) or from an explicit display in a
+//! statement. A cell that ends in an expression gets an `execute_result`; a cell that ends in
+//! a statement or an item showed something on purpose and gets a `display_data`.
+
+use super::lexer;
+use serde_json::{Map, Value};
+
+/// A mime bundle: mime type → content (a JSON object for JSON mime types, else a string).
+pub type Bundle = Map<String, Value>;
+
+/// What a successful cell shows.
+#[derive(Debug, Default, PartialEq)]
+pub struct CellOutput {
+    /// The value of the final expression (or of an evcxr command), if any.
+    pub value: Option<Bundle>,
+    /// Explicit displays.
+    pub displays: Vec<Bundle>,
+}
+
+/// Sorts evcxr's outputs of `code` into value and displays.
+pub(crate) fn cell_output(code: &str, outputs: evcxr::EvalOutputs) -> CellOutput {
+    let mut cell = CellOutput::default();
+    if !outputs.content_by_mime_type.is_empty() {
+        let bundle: Bundle = outputs
+            .content_by_mime_type
+            .into_iter()
+            .map(|(mime_type, content)| {
+                let value = mime_value(&mime_type, content);
+                (mime_type, value)
+            })
+            .collect();
+        if ends_in_value(code) {
+            cell.value = Some(bundle);
+        } else {
+            cell.displays.push(bundle);
+        }
+    }
+    if let Some(took) = outputs.timing {
+        let mut bundle = Bundle::new();
+        bundle.insert(
+            "text/plain".into(),
+            Value::String(format!("Took {} ms", took.as_millis())),
+        );
+        cell.displays.push(bundle);
+    }
+    cell
+}
+
+/// JSON mime types travel as JSON objects, the rest as text.
+fn mime_value(mime_type: &str, content: String) -> Value {
+    let is_json = mime_type == "application/json"
+        || (mime_type.starts_with("application/") && mime_type.ends_with("+json"));
+    if is_json {
+        serde_json::from_str(&content).unwrap_or(Value::String(content))
+    } else {
+        Value::String(content)
+    }
+}
+
+/// Keywords that start an item or a statement without a value.
+const NO_VALUE_STARTS: &[&str] = &[
+    "fn",
+    "pub",
+    "struct",
+    "enum",
+    "impl",
+    "trait",
+    "mod",
+    "use",
+    "extern",
+    "static",
+    "const",
+    "type",
+    "macro_rules",
+    "let",
+    "for",
+    "while",
+    "unsafe fn",
+    "async fn",
+    "#",
+];
+
+/// True when the cell ends in an expression whose value evcxr displays, or is made only of
+/// evcxr commands (whose output plays the part of the value).
+pub(crate) fn ends_in_value(code: &str) -> bool {
+    let cleaned = lexer::scan(code).code;
+    let rust_lines: Vec<&str> = cleaned
+        .lines()
+        .filter(|line| !line.trim_start().starts_with(':'))
+        .collect();
+    let rust = rust_lines.join("\n");
+    let rust = rust.trim_end();
+    if rust.is_empty() {
+        return true;
+    }
+    if rust.ends_with(';') {
+        return false;
+    }
+    let last_statement = last_top_level_statement(rust).trim_start();
+    !NO_VALUE_STARTS.iter().any(|start| {
+        last_statement.strip_prefix(start).is_some_and(|rest| {
+            *start == "#" || rest.starts_with(|c: char| !c.is_alphanumeric() && c != '_')
+        })
+    })
+}
+
+/// The text after the last `;` outside brackets.
+fn last_top_level_statement(code: &str) -> &str {
+    let mut depth = 0i32;
+    let mut start = 0;
+    for (index, character) in code.char_indices() {
+        match character {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ';' if depth == 0 => start = index + 1,
+            _ => {}
+        }
+    }
+    &code[start..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_final_expression_is_the_value() {
+        assert!(ends_in_value("let x = 1;\nx + 1"));
+        assert!(ends_in_value(
+            "let b = VBox::new([a.widget()]);\nb // shown"
+        ));
+        assert!(ends_in_value("if ok { 1 } else { 2 }"));
+    }
+
+    #[test]
+    fn a_statement_or_an_item_at_the_end_has_no_value() {
+        assert!(!ends_in_value(
+            "println!(\"EVCXR_BEGIN_CONTENT text/html\\n<b>x</b>\\nEVCXR_END_CONTENT\");"
+        ));
+        assert!(!ends_in_value("fn double(x: i32) -> i32 { x * 2 }"));
+        assert!(!ends_in_value("let x = 1; // trailing comment"));
+        assert!(!ends_in_value("for i in 0..3 { show(i); }"));
+    }
+
+    #[test]
+    fn a_cell_of_commands_only_shows_their_output_as_the_value() {
+        assert!(ends_in_value(":vars"));
+        assert!(!ends_in_value(":dep foo = \"1\"\nlet x = 1;"));
+    }
+
+    #[test]
+    fn json_mime_types_become_objects_and_others_stay_text() {
+        let view = mime_value(
+            "application/vnd.jupyter.widget-view+json",
+            "{\"model_id\":\"m\"}".into(),
+        );
+        assert_eq!(view, serde_json::json!({"model_id": "m"}));
+        assert_eq!(
+            mime_value("text/html", "<b>".into()),
+            Value::String("<b>".into())
+        );
+    }
+}

@@ -1,0 +1,134 @@
+//! flow-edge-kernel: a Jupyter kernel for Rust on evcxr, with ipywidgets comms.
+//!
+//! ```text
+//! flow-edge-kernel install [--user | --prefix PREFIX]   write the kernelspec "flow-edge"
+//! flow-edge-kernel run CONNECTION_FILE                  serve a kernel (Jupyter runs this)
+//! ```
+//!
+//! Two sides meet here (the seam xeus draws): `protocol` owns the sockets, signing, routing
+//! and busy/idle; `interpreter` runs Rust with evcxr. `bridge` carries widget comms between
+//! the protocol side and the widgets library inside evcxr's subprocess.
+
+mod bridge;
+mod connection_file;
+mod install;
+mod interpreter;
+mod protocol;
+
+use bridge::SocketDir;
+use flow_edge_widgets::wire::BRIDGE_ENV;
+use install::Destination;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage:
+  flow-edge-kernel install [--user | --prefix PREFIX]   install the Jupyter kernelspec \"flow-edge\"
+  flow-edge-kernel run CONNECTION_FILE                  serve a kernel (started by Jupyter)
+
+environment:
+  FLOW_EDGE_HOME                    workspace root for bare `:dep flow_edge_widgets` / `:dep flow_edge`
+  FLOW_EDGE_CALLBACK_TIMEOUT_SECS   how long the kernel waits for a widget callback (default 60)";
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Command {
+    Install(Destination),
+    Run(PathBuf),
+    Help,
+}
+
+fn parse_arguments(arguments: &[String]) -> Result<Command, String> {
+    match arguments {
+        [] => Err(String::from("missing command")),
+        [help] if help == "--help" || help == "-h" || help == "help" => Ok(Command::Help),
+        [install, rest @ ..] if install == "install" => match rest {
+            [] => Ok(Command::Install(Destination::User)),
+            [user] if user == "--user" => Ok(Command::Install(Destination::User)),
+            [flag, prefix] if flag == "--prefix" => {
+                Ok(Command::Install(Destination::Prefix(PathBuf::from(prefix))))
+            }
+            other => Err(format!("install: unexpected arguments {other:?}")),
+        },
+        [run, file] if run == "run" => Ok(Command::Run(PathBuf::from(file))),
+        other => Err(format!("unexpected arguments {other:?}")),
+    }
+}
+
+fn main() -> ExitCode {
+    // When evcxr starts this binary as its subprocess, this runs the user's code and never
+    // returns; it must come before anything else.
+    evcxr::runtime_hook();
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match parse_arguments(&arguments) {
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Ok(Command::Install(destination)) => run_install(&destination),
+        Ok(Command::Run(connection_file)) => run_kernel(&connection_file),
+        Err(problem) => Err(anyhow::anyhow!("{problem}\n{USAGE}")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("flow-edge-kernel: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_install(destination: &Destination) -> anyhow::Result<()> {
+    let binary = std::env::current_exe()?.canonicalize()?;
+    let home = interpreter::workspace_root();
+    let home = home.canonicalize().unwrap_or(home);
+    let dir = install::install(destination, &binary, &home)?;
+    println!(
+        "Installed kernelspec {} in {}",
+        install::KERNEL_NAME,
+        dir.display()
+    );
+    Ok(())
+}
+
+fn run_kernel(connection_file: &std::path::Path) -> anyhow::Result<()> {
+    let info = connection_file::read(connection_file)?;
+    let socket_dir = SocketDir::create()?;
+    let socket_path = socket_dir.socket_path();
+    // Set before evcxr starts its subprocess, which inherits it; no other thread runs yet.
+    std::env::set_var(BRIDGE_ENV, &socket_path);
+    let workspace = interpreter::workspace_root();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let served = runtime.block_on(protocol::serve(info, &socket_path, workspace));
+    // Worker threads blocked in evcxr must not keep the process alive after shutdown.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    drop(socket_dir);
+    served
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(arguments: &[&str]) -> Result<Command, String> {
+        let arguments: Vec<String> = arguments.iter().map(|a| (*a).to_owned()).collect();
+        parse_arguments(&arguments)
+    }
+
+    #[test]
+    fn the_command_line_selects_install_destination_or_run() {
+        assert_eq!(parse(&["install"]), Ok(Command::Install(Destination::User)));
+        assert_eq!(
+            parse(&["install", "--prefix", "/venv"]),
+            Ok(Command::Install(Destination::Prefix("/venv".into())))
+        );
+        assert_eq!(
+            parse(&["run", "/tmp/k.json"]),
+            Ok(Command::Run("/tmp/k.json".into()))
+        );
+        assert!(parse(&["install", "--system"]).is_err());
+        assert!(parse(&[]).is_err());
+    }
+}

@@ -1,0 +1,134 @@
+//! Comm messages from the frontend: routed to the widgets library through the bridge.
+//!
+//! Handled in the shell loop, after any running cell (as ipykernel does). The kernel goes
+//! idle only when the library reports the message handled, callbacks included, or when the
+//! callback timeout passed (reported on stderr). Without a library, the kernel answers the
+//! widget manager's `request_states` itself with no states, and closes other comms.
+
+use super::Services;
+use crate::bridge::ForwardError;
+use flow_edge_widgets::protocol::{self as widgets, CONTROL_TARGET};
+use flow_edge_widgets::wire::BridgeMessage;
+use jupyter_protocol::{
+    CommClose, CommInfo, CommInfoReply, CommInfoRequest, CommMsg, CommOpen, JupyterMessage,
+    StreamContent,
+};
+use serde_json::{Map, Value};
+use std::time::Duration;
+
+/// How long the kernel waits for a widget callback by default.
+const DEFAULT_CALLBACK_TIMEOUT: Duration = Duration::from_secs(60);
+/// Overrides the callback timeout, in seconds.
+pub(crate) const CALLBACK_TIMEOUT_ENV: &str = "FLOW_EDGE_CALLBACK_TIMEOUT_SECS";
+
+pub(crate) fn callback_timeout() -> Duration {
+    std::env::var(CALLBACK_TIMEOUT_ENV)
+        .ok()
+        .and_then(|text| text.parse::<f64>().ok())
+        .filter(|seconds| seconds.is_finite() && *seconds > 0.0)
+        .map_or(DEFAULT_CALLBACK_TIMEOUT, Duration::from_secs_f64)
+}
+
+pub(crate) async fn comm_open(services: &Services, request: &JupyterMessage, open: &CommOpen) {
+    let comm_id = open.comm_id.0.clone();
+    services.comms.opened(&comm_id, &open.target_name, false);
+    let forwarded = forward_and_wait(services, request, |seq| BridgeMessage::CommOpen {
+        seq,
+        comm_id: comm_id.clone(),
+        target_name: open.target_name.clone(),
+        data: Value::Object(open.data.clone()),
+        metadata: request.metadata.clone(),
+    })
+    .await;
+    if forwarded.is_err() && open.target_name != CONTROL_TARGET {
+        // Nobody here implements this target: close it, as ipykernel does.
+        services.comms.closed(&comm_id);
+        services.publisher.send(
+            Some(request),
+            CommClose {
+                comm_id: open.comm_id.clone(),
+                data: Map::new(),
+            },
+        );
+    }
+}
+
+pub(crate) async fn comm_msg(services: &Services, request: &JupyterMessage, msg: &CommMsg) {
+    let forwarded = forward_and_wait(services, request, |seq| BridgeMessage::CommMsg {
+        seq,
+        comm_id: msg.comm_id.0.clone(),
+        data: Value::Object(msg.data.clone()),
+        metadata: request.metadata.clone(),
+    })
+    .await;
+    if forwarded.is_err() {
+        let asks_for_states =
+            msg.data.get("method").and_then(Value::as_str) == Some("request_states");
+        if asks_for_states {
+            let data = widgets::update_states_data(Map::new());
+            services.publisher.send(
+                Some(request),
+                CommMsg {
+                    comm_id: msg.comm_id.clone(),
+                    data: data.as_object().cloned().unwrap_or_default(),
+                },
+            );
+        } else {
+            eprintln!(
+                "flow-edge-kernel: comm_msg for {} dropped: no widgets library is connected",
+                msg.comm_id.0
+            );
+        }
+    }
+}
+
+pub(crate) async fn comm_close(services: &Services, request: &JupyterMessage, close: &CommClose) {
+    services.comms.closed(&close.comm_id.0);
+    // A library that is not there has nothing to close; not an error.
+    let _ = forward_and_wait(services, request, |seq| BridgeMessage::CommClose {
+        seq,
+        comm_id: close.comm_id.0.clone(),
+        data: Value::Object(close.data.clone()),
+    })
+    .await;
+}
+
+pub(crate) fn comm_info(services: &Services, info: &CommInfoRequest) -> CommInfoReply {
+    let comms = services
+        .comms
+        .list(info.target_name.as_deref())
+        .into_iter()
+        .map(|(id, target_name)| (id.into(), CommInfo { target_name }))
+        .collect();
+    CommInfoReply {
+        comms,
+        ..CommInfoReply::default()
+    }
+}
+
+/// Forwards to the library and waits for its `done`, at most the callback timeout.
+/// Err means the library did not get the message (not connected, or gone).
+async fn forward_and_wait(
+    services: &Services,
+    request: &JupyterMessage,
+    build: impl FnOnce(u64) -> BridgeMessage,
+) -> Result<(), ForwardError> {
+    let finished = services.bridge.forward(build).await?;
+    let timeout = callback_timeout();
+    match tokio::time::timeout(timeout, finished).await {
+        Ok(Ok(())) => Ok(()),
+        // The library's process went away mid-callback; it got the message, though.
+        Ok(Err(_)) => Ok(()),
+        Err(_) => {
+            let warning = format!(
+                "flow-edge-kernel: a widget callback still runs after {:.0} s; the kernel stops \
+                 waiting for it and goes idle.\n",
+                timeout.as_secs_f64()
+            );
+            services
+                .publisher
+                .send(Some(request), StreamContent::stderr(&warning));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The control loop: interrupt and shutdown, answered even while a cell runs.
+
+use super::iopub::Publisher;
+use super::{kernel_info, sockets, Stop};
+use crate::interpreter::Interpreter;
+use jupyter_protocol::{
+    ExecutionState, InterruptReply, JupyterMessage, JupyterMessageContent, ShutdownReply,
+};
+use jupyter_zmq_client::KernelControlConnection;
+use std::sync::Arc;
+
+/// Serves the control socket until a shutdown request arrives.
+pub(crate) async fn run(
+    mut control: KernelControlConnection,
+    publisher: Publisher,
+    interpreter: Arc<Interpreter>,
+) -> Stop {
+    loop {
+        let request = match sockets::read_request(&mut control).await {
+            Ok(request) => request,
+            Err(rejected) => {
+                eprintln!("flow-edge-kernel: control: dropped {rejected}");
+                continue;
+            }
+        };
+        publisher.status(Some(&request), ExecutionState::Busy);
+        let (reply, stop): (Option<JupyterMessageContent>, Option<Stop>) = match &request.content {
+            JupyterMessageContent::InterruptRequest(_) => {
+                interpreter.interrupt();
+                (Some(InterruptReply::new().into()), None)
+            }
+            JupyterMessageContent::ShutdownRequest(shutdown) => {
+                let reply = ShutdownReply {
+                    restart: shutdown.restart,
+                    ..ShutdownReply::default()
+                };
+                (Some(reply.into()), Some(Stop::Shutdown))
+            }
+            JupyterMessageContent::KernelInfoRequest(_) => {
+                (Some(kernel_info::reply().into()), None)
+            }
+            other => {
+                eprintln!(
+                    "flow-edge-kernel: control: no handler for {}",
+                    other.message_type()
+                );
+                (None, None)
+            }
+        };
+        if let Some(reply) = reply {
+            if let Err(error) = control
+                .send(JupyterMessage::new(reply, Some(&request)))
+                .await
+            {
+                eprintln!("flow-edge-kernel: control reply failed: {error}");
+            }
+        }
+        publisher.status(Some(&request), ExecutionState::Idle);
+        if let Some(stop) = stop {
+            return stop;
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The `kernel_info_reply`: who we are and what language we speak.
+
+use crate::interpreter::Interpreter;
+use jupyter_protocol::{CodeMirrorMode, HelpLink, KernelInfoReply, LanguageInfo, ReplyStatus};
+
+/// Messaging protocol version implemented.
+pub(crate) const PROTOCOL_VERSION: &str = "5.3";
+
+pub(crate) fn reply() -> KernelInfoReply {
+    let language = Interpreter::language();
+    KernelInfoReply {
+        status: ReplyStatus::Ok,
+        protocol_version: PROTOCOL_VERSION.into(),
+        implementation: env!("CARGO_PKG_NAME").into(),
+        implementation_version: env!("CARGO_PKG_VERSION").into(),
+        language_info: LanguageInfo {
+            name: language.name.into(),
+            version: language.version,
+            mimetype: Some(language.mimetype.into()),
+            file_extension: Some(language.file_extension.into()),
+            pygments_lexer: Some(language.pygments_lexer.into()),
+            codemirror_mode: Some(CodeMirrorMode::Simple(language.codemirror_mode.into())),
+            nbconvert_exporter: None,
+        },
+        banner: format!(
+            "flow-edge {}: Rust on evcxr with ipywidgets comms",
+            env!("CARGO_PKG_VERSION")
+        ),
+        help_links: vec![HelpLink {
+            text: "evcxr".into(),
+            url: "https://github.com/evcxr/evcxr".into(),
+        }],
+        debugger: false,
+        error: None,
+    }
+}
