@@ -1,0 +1,132 @@
+//! The analysis commands: `rules`, `heuristics` and `upload`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use flow_edge::heuristics::{attack_heuristics, DEFAULT_THRESHOLD};
+use flow_edge::rules::{apply_rules, ApplyOptions, Rule, RuleSet};
+use flow_edge::spot_conf::SpotConfig;
+use flow_edge::upload::{day_variables, upload_day_feedback, ScpOptions, UploadTarget};
+use flow_edge::{Day, Error, NetworkContext};
+use serde_json::json;
+
+use crate::args::{Args, UsageError};
+use crate::Failure;
+
+fn failed(error: impl std::error::Error + 'static) -> Failure {
+    Failure::Failed(Box::new(error))
+}
+
+/// `rules`: apply the original rules or a rules file.
+pub fn rules(args: &Args, day: impl FnOnce() -> Result<Day, Error>) -> Result<(), Failure> {
+    let mut rules = match args.value("file") {
+        Some(path) => RuleSet::load(Path::new(path)).map_err(failed)?,
+        None => RuleSet::original(),
+    };
+    if args.switch("with-unapplied") {
+        let mut all = rules.rules().to_vec();
+        all.push(Rule::original_unapplied());
+        rules = RuleSet::new(all);
+    }
+    if args.switch("check") {
+        if args.switch("json") {
+            let texts: Vec<String> = rules.rules().iter().map(ToString::to_string).collect();
+            println!("{}", json!({ "rules": texts }));
+        } else {
+            print!("{rules}");
+        }
+        return Ok(());
+    }
+    let options = ApplyOptions {
+        rescore: args.switch("rescore"),
+        feed_back: args.switch("feedback"),
+    };
+    let report = apply_rules(&day()?, &rules, options).map_err(failed)?;
+    if args.switch("json") {
+        let counts: Vec<_> = report
+            .counts
+            .iter()
+            .map(|c| json!({"rule": c.rule, "severity": c.severity, "rows": c.rows}))
+            .collect();
+        println!(
+            "{}",
+            json!({
+                "rules": counts,
+                "scored": report.scored(),
+                "rows_read": report.rows_read,
+                "already_scored": report.already_scored,
+                "fed_back": report.fed_back,
+            })
+        );
+    } else {
+        println!("{report}");
+    }
+    Ok(())
+}
+
+/// `heuristics`: the fan-out table of the day, with network names.
+pub fn heuristics(args: &Args, day: Day) -> Result<(), Failure> {
+    let threshold: u64 = args.number("threshold")?.unwrap_or(DEFAULT_THRESHOLD);
+    let nwloc = args
+        .value("nwloc")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| day.settings().nwloc.clone());
+    let context = NetworkContext::load(&nwloc).map_err(failed)?;
+    let result = attack_heuristics(&day, threshold)?.with_context(&context);
+    if args.switch("json") {
+        let sources: Vec<_> = result
+            .sources
+            .iter()
+            .map(|s| json!({"ip": s.ip, "name": s.name, "destinations": s.destinations, "rows": s.rows}))
+            .collect();
+        println!(
+            "{}",
+            json!({
+                "threshold": result.threshold,
+                "sources": sources,
+                "sources_seen": result.sources_seen,
+                "rows_read": result.rows_read,
+            })
+        );
+    } else {
+        if let Some(note) = context.note() {
+            eprintln!("note: {note}");
+        }
+        println!("{result}");
+    }
+    Ok(())
+}
+
+/// `upload`: ship the feedback to the ML node named in the Spot configuration.
+pub fn upload(args: &Args, day: Day) -> Result<(), Failure> {
+    let variables = day_variables(&day.paths().dir);
+    let conf = match args.value("config") {
+        Some(path) => SpotConfig::load(path, &variables),
+        None => SpotConfig::load_default(&variables),
+    }
+    .map_err(failed)?;
+    let target = UploadTarget::from_config(&conf).map_err(failed)?;
+    let defaults = ScpOptions::default();
+    let timeout: Option<u64> = args.number("timeout")?;
+    if timeout == Some(0) {
+        return Err(UsageError("--timeout must be at least 1 second".to_string()).into());
+    }
+    let options = ScpOptions {
+        port: args.number("port")?,
+        identity_file: args.value("identity").map(PathBuf::from),
+        connect_timeout: timeout.map_or(defaults.connect_timeout, Duration::from_secs),
+        known_hosts_file: args.value("known-hosts").map(PathBuf::from),
+        ssh_config_file: args.value("ssh-config").map(PathBuf::from),
+        ..defaults
+    };
+    let report = upload_day_feedback(&day, &target, &options).map_err(failed)?;
+    if args.switch("json") {
+        println!(
+            "{}",
+            json!({"source": report.source, "destination": report.destination, "bytes": report.bytes})
+        );
+    } else {
+        println!("{report}");
+    }
+    Ok(())
+}

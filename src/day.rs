@@ -1,0 +1,258 @@
+//! A day of flows: opening it, reading it, and every operation on it.
+
+use crate::durable::{create_temporary, finish_temporary, replace, write_to};
+use crate::error::Error;
+use crate::paths::{DayPaths, Settings};
+use crate::records::FlowReader;
+use crate::row::Row;
+use crate::schema::{Column, Schema};
+use crate::selection::Selection;
+use crate::sort::{self, SortReport};
+use crate::update::{self, lock_and_recover, UpdateReport};
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// One day of suspicious flows (`flow_scores.csv` and its companion files).
+#[derive(Debug, Clone)]
+pub struct Day {
+    paths: DayPaths,
+    settings: Settings,
+    schema: Schema,
+}
+
+/// The distinct values offered by the four listboxes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListboxValues {
+    /// Source IPs, first seen first.
+    pub src_ips: Vec<String>,
+    /// Destination IPs.
+    pub dst_ips: Vec<String>,
+    /// Source ports.
+    pub sports: Vec<String>,
+    /// Destination ports.
+    pub dports: Vec<String>,
+    /// Data rows looked at (at most `coff`).
+    pub rows_read: usize,
+}
+
+/// What a scoring did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScoreReport {
+    /// Rows given the rating (each counted once).
+    pub scored: u64,
+    /// Data rows in the file.
+    pub rows: u64,
+}
+
+impl Day {
+    /// Opens the day in `dir` (the folder holding `flow_scores.csv`).
+    ///
+    /// Under the day's lock: finishes or rolls back an operation a crash
+    /// interrupted, reads the header, and makes `flow_scores_bu.csv` if it is
+    /// missing (never overwriting one).
+    pub fn open(dir: impl AsRef<Path>) -> Result<Day, Error> {
+        Day::open_paths(DayPaths::for_day_folder(dir.as_ref()))
+    }
+
+    /// Opens the day of a notebook whose working folder is
+    /// `<oa>/ipynb/<source>/<date>/` (data in `<oa>/data/<source>/<date>/`).
+    pub fn from_notebook_dir(cwd: impl AsRef<Path>) -> Result<Day, Error> {
+        Day::open_paths(DayPaths::for_notebook_folder(cwd.as_ref())?)
+    }
+
+    /// Opens a day with explicit paths.
+    pub fn open_paths(paths: DayPaths) -> Result<Day, Error> {
+        let _lock = lock_and_recover(&paths)?;
+        let schema = FlowReader::open_small(&paths.flow)?.read_header()?.0;
+        if !paths.backup.exists() {
+            make_backup(&paths)?;
+        }
+        let settings = Settings::defaults(&paths.context);
+        Ok(Day {
+            paths,
+            settings,
+            schema,
+        })
+    }
+
+    /// The day's settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Sets how many rows fill the listboxes.
+    pub fn set_coff(&mut self, coff: usize) {
+        self.settings.coff = coff;
+    }
+
+    /// Sets the network context file.
+    pub fn set_nwloc(&mut self, nwloc: impl Into<PathBuf>) {
+        self.settings.nwloc = nwloc.into();
+    }
+
+    /// The day's files.
+    pub fn paths(&self) -> &DayPaths {
+        &self.paths
+    }
+
+    /// The columns of `flow_scores.csv` when the day was opened.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Calls `visit` with every data row, in file order, in constant memory.
+    /// Reads the current file without locking: writers replace it by atomic
+    /// rename, so a pass always sees one whole version.
+    pub fn for_each_row<E: From<Error>>(
+        &self,
+        mut visit: impl FnMut(&Row) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut reader = FlowReader::open(&self.paths.flow)?;
+        let (schema, _) = reader.read_header()?;
+        while let Some(record) = reader.next_record()? {
+            visit(&Row::new(record, &schema))?;
+        }
+        Ok(())
+    }
+
+    /// The listbox values: distinct `srcIP`, `dstIP`, `sport`, `dport` of the
+    /// unscored rows among the first `coff` data rows, first seen first. Reads
+    /// only those rows.
+    pub fn listbox_values(&self) -> Result<ListboxValues, Error> {
+        let mut reader = FlowReader::open_small(&self.paths.flow)?;
+        let (schema, _) = reader.read_header()?;
+        let mut values = ListboxValues::default();
+        let mut seen: [HashSet<String>; 4] = Default::default();
+        let columns = [Column::SrcIp, Column::DstIp, Column::Sport, Column::Dport];
+        while values.rows_read < self.settings.coff {
+            let Some(record) = reader.next_record()? else {
+                break;
+            };
+            values.rows_read += 1;
+            let row = Row::new(record, &schema);
+            if row.severity()? != 0 {
+                continue;
+            }
+            let lists = [
+                &mut values.src_ips,
+                &mut values.dst_ips,
+                &mut values.sports,
+                &mut values.dports,
+            ];
+            for ((column, list), seen) in columns.iter().zip(lists).zip(seen.iter_mut()) {
+                let value = row.get(*column);
+                if !seen.contains(value) {
+                    seen.insert(value.to_owned());
+                    list.push(value.to_owned());
+                }
+            }
+        }
+        Ok(values)
+    }
+
+    /// THE write path for severities: one locked, crash-safe pass that sets
+    /// `sev` of the rows for which `decide` returns `Some(severity)` (0..=3)
+    /// and, if `feed_back`, appends those rows to the feedback file.
+    ///
+    /// `decide` must not call another write operation of the same day: it runs
+    /// while the day's lock is held, so that call would wait forever.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), flow_edge::Error> {
+    /// use flow_edge::{Column, Day};
+    /// let day = Day::open("data/flow/20160708")?;
+    /// // Rate every DNS flow as low risk, without feedback.
+    /// let report = day.update_severities(|row| (row.get(Column::Dport) == "53").then_some(3), false)?;
+    /// println!("{} rows changed", report.matched);
+    /// # Ok(()) }
+    /// ```
+    pub fn update_severities(
+        &self,
+        mut decide: impl FnMut(&Row) -> Option<u8>,
+        feed_back: bool,
+    ) -> Result<UpdateReport, Error> {
+        update::update_severities(&self.paths, |row| Ok(decide(row)), feed_back)
+    }
+
+    /// Like [`Day::update_severities`], for deciders that can fail (a field
+    /// that does not parse, say): the first error stops the pass and nothing
+    /// changes.
+    pub fn try_update_severities(
+        &self,
+        decide: impl FnMut(&Row) -> Result<Option<u8>, Error>,
+        feed_back: bool,
+    ) -> Result<UpdateReport, Error> {
+        update::update_severities(&self.paths, decide, feed_back)
+    }
+
+    /// Scores the rows matching `selection` with `rating` (1 high, 2 medium,
+    /// 3 low) and appends them to the feedback file.
+    pub fn score(&self, selection: &Selection, rating: u8) -> Result<ScoreReport, Error> {
+        if !(1..=3).contains(&rating) {
+            return Err(Error::Rating(rating));
+        }
+        let matcher = selection.matcher()?;
+        let report = update::update_severities(
+            &self.paths,
+            |row| {
+                row.port(Column::Sport)?;
+                row.port(Column::Dport)?;
+                Ok(matcher.matches(row).then_some(rating))
+            },
+            true,
+        )?;
+        Ok(ScoreReport {
+            scored: report.matched,
+            rows: report.rows,
+        })
+    }
+
+    /// Saves and sorts: unscored rows first by `lda_score`, then scored rows by
+    /// severity, each group in its current order.
+    pub fn save_and_sort(&self) -> Result<SortReport, Error> {
+        sort::save_and_sort(&self.paths)
+    }
+
+    /// Makes `flow_scores.csv` a copy of `flow_scores_bu.csv`, atomically.
+    /// The backup is checked as it is copied; a bad backup changes nothing.
+    /// The feedback file is left as it is.
+    pub fn restore_backup(&self) -> Result<(), Error> {
+        let _lock = lock_and_recover(&self.paths)?;
+        checked_copy(&self.paths.backup, &self.paths.tmp)?;
+        replace(&self.paths.tmp, &self.paths.flow, &self.paths.dir)
+    }
+}
+
+/// Copies `flow_scores.csv` to `flow_scores_bu.csv` through a temporary.
+fn make_backup(paths: &DayPaths) -> Result<(), Error> {
+    fs::copy(&paths.flow, &paths.backup_tmp)
+        .map_err(|e| Error::io(&paths.backup_tmp, "copying the flows into", e))?;
+    fs::File::open(&paths.backup_tmp)
+        .and_then(|file| file.sync_all())
+        .map_err(|e| Error::io(&paths.backup_tmp, "flushing to disk", e))?;
+    replace(&paths.backup_tmp, &paths.backup, &paths.dir)
+}
+
+/// Copies a flow file record by record, so a damaged one is refused before
+/// anything is replaced.
+fn checked_copy(from: &Path, to: &Path) -> Result<(), Error> {
+    let mut reader = FlowReader::open(from)?;
+    let (_, header) = reader.read_header()?;
+    let mut out = create_temporary(to)?;
+    let copied = (|| {
+        write_to(&mut out, to, &header)?;
+        while let Some(record) = reader.next_record()? {
+            write_to(&mut out, to, record.raw)?;
+        }
+        Ok(())
+    })();
+    match copied {
+        Ok(()) => finish_temporary(to, out),
+        Err(error) => {
+            drop(out);
+            let _ = fs::remove_file(to);
+            Err(error)
+        }
+    }
+}

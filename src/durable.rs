@@ -1,0 +1,218 @@
+//! The small steps every crash-safe write is made of: an exclusive lock per
+//! day, fsync of files and folders, atomic replacement.
+
+use crate::error::Error;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// The exclusive lock of a day, held by one writer at a time across
+/// processes. Released when dropped (closing the file releases the lock).
+///
+/// The lock file is never deleted: deleting it would let a second process
+/// lock a new file while a first one still holds the old.
+#[derive(Debug)]
+pub(crate) struct DayLock {
+    _file: File,
+}
+
+impl DayLock {
+    /// Waits until the day's lock is free and takes it.
+    pub fn acquire(path: &Path) -> Result<DayLock, Error> {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(path, "opening the lock file", e))?;
+        file.lock()
+            .map_err(|e| Error::io(path, "locking the day", e))?;
+        Ok(DayLock { _file: file })
+    }
+}
+
+/// Flushes a folder's entries (new, renamed, removed names) to disk.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
+    File::open(dir)
+        .and_then(|folder| folder.sync_all())
+        .map_err(|e| Error::io(dir, "flushing the folder to disk", e))
+}
+
+/// Creates (truncating) a temporary file, written by a background thread.
+pub(crate) fn create_temporary(path: &Path) -> Result<SyncingWriter, Error> {
+    let file = File::create(path).map_err(|e| Error::io(path, "creating", e))?;
+    Ok(SyncingWriter::new(file, path))
+}
+
+/// Flushes a temporary file's buffer and its bytes to disk.
+pub(crate) fn finish_temporary(path: &Path, writer: SyncingWriter) -> Result<(), Error> {
+    writer
+        .finish()
+        .map_err(|e| Error::io(path, "writing and flushing to disk", e))
+}
+
+/// Bytes handed to the writing thread at a time.
+const CHUNK: usize = 1 << 20;
+/// Chunks that may wait for the writing thread (bounds memory to ~8 MiB).
+const CHUNKS_IN_FLIGHT: usize = 8;
+/// The writing thread flushes to disk after this many bytes, so that the
+/// disk works while the file is still being produced and the final fsync
+/// only has the tail left. Without it, Linux would keep the whole file in
+/// the page cache until the fsync and the pass would cost parse time plus
+/// disk time instead of the larger of the two.
+const SYNC_EVERY: u64 = 32 << 20;
+
+/// A writer whose file is written and flushed to disk on its own thread.
+pub(crate) struct SyncingWriter {
+    buffer: Vec<u8>,
+    /// Set when the writer is dropped unfinished (an abandoned temporary):
+    /// the thread then stops instead of writing and syncing the rest.
+    abandoned: Arc<AtomicBool>,
+    chunks: Option<SyncSender<Vec<u8>>>,
+    thread: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl SyncingWriter {
+    fn new(file: File, path: &Path) -> SyncingWriter {
+        let (chunks, receiver) = sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT);
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&abandoned);
+        let name = format!("flow-edge writer {}", path.display());
+        let thread = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || write_chunks(file, receiver, &stop));
+        match thread {
+            Ok(thread) => SyncingWriter {
+                buffer: Vec::with_capacity(CHUNK),
+                abandoned,
+                chunks: Some(chunks),
+                thread: Some(thread),
+            },
+            // No thread: `write` reports the failure on first use.
+            Err(_) => SyncingWriter {
+                buffer: Vec::new(),
+                abandoned,
+                chunks: None,
+                thread: None,
+            },
+        }
+    }
+
+    fn hand_over(&mut self) -> io::Result<()> {
+        let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK));
+        let sent = match &self.chunks {
+            Some(chunks) => chunks.send(chunk).is_ok(),
+            None => false,
+        };
+        if sent {
+            Ok(())
+        } else {
+            // The thread stopped: its error says why.
+            self.chunks = None;
+            Err(self
+                .join()
+                .err()
+                .unwrap_or_else(|| io::Error::other("the writing thread stopped")))
+        }
+    }
+
+    fn join(&mut self) -> io::Result<()> {
+        match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the writing thread panicked"))),
+            None => Err(io::Error::other("the writing thread could not be started")),
+        }
+    }
+
+    /// Writes what is left, waits for the thread and flushes the file to disk.
+    pub fn finish(mut self) -> io::Result<()> {
+        if !self.buffer.is_empty() {
+            self.hand_over()?;
+        }
+        self.chunks = None;
+        self.join()
+    }
+}
+
+fn write_chunks(
+    mut file: File,
+    chunks: Receiver<Vec<u8>>,
+    abandoned: &AtomicBool,
+) -> io::Result<()> {
+    let mut unsynced = 0u64;
+    for chunk in chunks {
+        if abandoned.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        file.write_all(&chunk)?;
+        unsynced += chunk.len() as u64;
+        if unsynced >= SYNC_EVERY {
+            file.sync_data()?;
+            unsynced = 0;
+        }
+    }
+    if abandoned.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    file.sync_all()
+}
+
+impl Drop for SyncingWriter {
+    fn drop(&mut self) {
+        // `finish` joins the thread first; only an unfinished writer gets here
+        // with the thread still running.
+        if self.thread.is_some() {
+            self.abandoned.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Write for SyncingWriter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.write_all(bytes)?;
+        Ok(bytes.len())
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.chunks.is_none() {
+            return Err(io::Error::other("the writing thread is not running"));
+        }
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= CHUNK {
+            self.hand_over()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Atomically replaces `target` with the finished temporary `from`, and makes
+/// the rename durable.
+pub(crate) fn replace(from: &Path, target: &Path, dir: &Path) -> Result<(), Error> {
+    fs::rename(from, target).map_err(|e| Error::io(target, "renaming into place", e))?;
+    sync_dir(dir)
+}
+
+/// Removes a file if it exists.
+pub(crate) fn remove_if_present(path: &Path) -> Result<(), Error> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(path, "removing", e)),
+    }
+}
+
+/// Writes bytes, naming the file on failure.
+pub(crate) fn write_to(writer: &mut impl Write, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    writer
+        .write_all(bytes)
+        .map_err(|e| Error::io(path, "writing", e))
+}

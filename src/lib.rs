@@ -1,0 +1,122 @@
+//! # flow-edge: the Flow Edge Investigation notebook of Apache Spot, in Rust
+//!
+//! An analyst opens a day of suspicious network flows (`flow_scores.csv`,
+//! ranked by an LDA model), narrows them down with listboxes or a quick IP,
+//! gives the matching connections a severity (1 high, 2 medium, 3 low), saves,
+//! and ships the scored rows (`flow_scores_fb.csv`) back to the ML side.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), flow_edge::Error> {
+//! use flow_edge::{Day, Selection};
+//!
+//! let day = Day::open("/srv/oa/data/flow/20160708")?;
+//! let lists = day.listbox_values()?;              // the first `coff` rows only
+//! println!("{} source IPs to look at", lists.src_ips.len());
+//! let scored = day.score(&Selection::new().quick_ip("10.0.0.5"), 1)?;
+//! println!("{} matching connections scored", scored.scored);
+//! day.save_and_sort()?;                            // unscored first, most suspicious on top
+//! # Ok(()) }
+//! ```
+//!
+//! ## Concepts
+//!
+//! * [`Day`]: the files of one day ([`DayPaths`]) and the notebook's
+//!   [`Settings`]. Every operation is a method of it.
+//! * [`Schema`] and [`Column`]: columns are found by header name, in any order,
+//!   20- or 22-column files, unknown columns kept.
+//! * [`Row`]: the decoded view of one row, with its line number for errors.
+//! * [`Day::update_severities`]: the one write path. Scoring and rules use it.
+//! * [`Error`]: one error type; content errors name file, line and column.
+//!
+//! ## Data safety
+//!
+//! Rows are copied byte for byte; only the `sev` field of changed rows is
+//! rewritten. Every write goes to a temporary file, is fsynced, and replaces
+//! `flow_scores.csv` by an atomic rename, so a crash leaves the old or the new
+//! version, never a mix. One writer at a time holds an advisory lock on
+//! `flow_scores.csv.lock` (across processes) and re-reads the file under it,
+//! so two notebooks scoring at once both get their scorings in. Readers do
+//! not lock: they always see one whole version. A scoring also appends to the
+//! feedback file; a journal (`flow_scores.csv.journal`, written and fsynced
+//! before the append, marked "prepared" before the rename, removed after it)
+//! lets the next open or write finish or roll back an interrupted scoring:
+//! before "prepared" the feedback file is truncated back to its recorded
+//! length and `.tmp` removed; after it the rename is completed. So a scoring
+//! is in both files or in neither, and the feedback file never keeps a torn
+//! line. Sorting and restoring change one file only and need no journal;
+//! their stale temporaries are removed by the next writer.
+//!
+//! ## The feedback file
+//!
+//! `flow_scores_fb.csv` is what the ML side (`FlowPreLDA.scala` in spot-ml)
+//! reads back: one header line, then the scored rows, tab-separated, no
+//! quoting, `\n` line ends, fields as decoded text. A tab, carriage return or
+//! line feed inside a field is written as a space, so a row is always one
+//! line with one field per column. Columns are in the canonical OA order
+//! (`sev, tstart, srcIP, dstIP, sport, dport, proto, flag, ipkt, ibyt, ...`),
+//! whatever the order in `flow_scores.csv`, because FlowPreLDA reads fields by
+//! position (it keeps rows with exactly 22 fields and `sev == 3`, and reads
+//! `tstart`, `srcIP`, `dstIP`, `sport`, `dport`, `ipkt`, `ibyt` at positions
+//! 1 to 5, 8 and 9). Unknown columns come last. An existing feedback file's
+//! header decides the order. Rows of a 20-column day have 20 fields, which
+//! FlowPreLDA ignores, as it ignored the original notebook's.
+//!
+//! ## Fixed on purpose (compared with the original notebook)
+//!
+//! * A row matched by both quick-IP branches is scored and fed back once.
+//! * The header is kept as it is (the original wrote a fixed 20-column header
+//!   over 22-column files), and rows keep their bytes (the original re-quoted
+//!   every field and turned line ends into CRLF).
+//! * Unscored rows are sorted by `lda_score` (the original sorted by `rank`,
+//!   scored rows included); scored groups keep their order.
+//! * IPv6 addresses work in the listboxes (the original crashed on them).
+//! * A field holding a double quote, tab or line break is fed back (the
+//!   original's feedback writer raised in the middle of the append, leaving
+//!   the feedback half written and the flow file unscored).
+//! * Files are replaced atomically, under a lock, with fsync (the original
+//!   copied over them with `shutil.copyfile`).
+//! * A scoring that matches nothing changes no file (the original rewrote the
+//!   flow file and created the feedback file with its header).
+//! * Bad input is an error with its position, and nothing changes.
+
+mod day;
+mod durable;
+mod error;
+mod feedback;
+mod journal;
+mod paths;
+mod records;
+mod row;
+mod schema;
+mod selection;
+mod sort;
+mod split;
+pub mod synthetic;
+mod undo;
+mod update;
+
+// Rules, heuristics, network context, feedback upload and views (issue 4).
+pub mod cidr;
+pub mod connections;
+pub mod context;
+mod fast_hash;
+pub mod heuristics;
+pub mod panel;
+pub mod rules;
+pub mod spot_conf;
+pub mod upload;
+pub mod views;
+
+pub use connections::{Connection, ConnectionPage};
+pub use context::NetworkContext;
+pub use day::{Day, ListboxValues, ScoreReport};
+pub use error::{Error, Position, Problem};
+pub use heuristics::{attack_heuristics, Heuristics};
+pub use panel::{Panel, PanelOptions};
+pub use paths::{DayPaths, Settings, DEFAULT_COFF};
+pub use row::Row;
+pub use rules::{apply_rules, ApplyOptions, RuleSet, RulesReport};
+pub use schema::{Column, Schema};
+pub use selection::{Matcher, Selection};
+pub use sort::SortReport;
+pub use update::UpdateReport;

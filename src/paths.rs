@@ -1,0 +1,149 @@
+//! Where the files of one day live, and the settings the notebook exposes.
+
+use crate::error::Error;
+use std::path::{Component, Path, PathBuf};
+
+/// File names inside a day folder (`<oa>/data/flow/<date>/`).
+pub(crate) const FLOW: &str = "flow_scores.csv";
+const BACKUP: &str = "flow_scores_bu.csv";
+const FEEDBACK: &str = "flow_scores_fb.csv";
+
+/// Default number of rows used to fill the listboxes (the original's `coff`).
+pub const DEFAULT_COFF: usize = 250;
+
+/// Every file the engine reads or writes for one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayPaths {
+    /// The day folder.
+    pub dir: PathBuf,
+    /// `flow_scores.csv`: the day's flows, updated in place (by atomic rename).
+    pub flow: PathBuf,
+    /// `flow_scores_bu.csv`: the flows as first opened; never overwritten.
+    pub backup: PathBuf,
+    /// `flow_scores.csv.tmp`: the next version while scoring or restoring.
+    pub tmp: PathBuf,
+    /// `flow_scores.csv.new`: the next version while saving and sorting.
+    pub new: PathBuf,
+    /// `flow_scores_fb.csv`: scored rows for the ML side, tab-separated.
+    pub feedback: PathBuf,
+    /// `flow_scores.csv.lock`: held (advisory lock) by the one writer at a time.
+    pub lock: PathBuf,
+    /// `flow_scores.csv.journal`: present only while a scoring is under way.
+    pub journal: PathBuf,
+    /// `flow_scores_bu.csv.tmp`: the backup while it is being made.
+    pub backup_tmp: PathBuf,
+    /// The context folder (`<oa>/context/`, or the day folder when the day
+    /// does not sit in an OA tree).
+    pub context: PathBuf,
+}
+
+impl DayPaths {
+    /// The paths of the day in `dir`, with `context` as context folder.
+    pub fn new(dir: &Path, context: &Path) -> DayPaths {
+        let file = |name: &str| dir.join(name);
+        DayPaths {
+            dir: dir.to_path_buf(),
+            flow: file(FLOW),
+            backup: file(BACKUP),
+            tmp: file(&format!("{FLOW}.tmp")),
+            new: file(&format!("{FLOW}.new")),
+            feedback: file(FEEDBACK),
+            lock: file(&format!("{FLOW}.lock")),
+            journal: file(&format!("{FLOW}.journal")),
+            backup_tmp: file(&format!("{BACKUP}.tmp")),
+            context: context.to_path_buf(),
+        }
+    }
+
+    /// The paths of a day folder. When it is `<oa>/data/<source>/<date>`, the
+    /// context folder is `<oa>/context`; otherwise it is the day folder itself.
+    pub fn for_day_folder(dir: &Path) -> DayPaths {
+        let context = match oa_root(dir, "data") {
+            Some(oa) => oa.join("context"),
+            None => dir.to_path_buf(),
+        };
+        DayPaths::new(dir, &context)
+    }
+
+    /// The paths for a notebook working in `<oa>/ipynb/<source>/<date>/`: the
+    /// data is in `<oa>/data/<source>/<date>/`, the context in `<oa>/context/`
+    /// (the original notebook's rule, without its habit of renaming every
+    /// folder called `ipynb` on the way).
+    pub fn for_notebook_folder(cwd: &Path) -> Result<DayPaths, Error> {
+        let not_notebook = || Error::NotANotebookFolder(cwd.to_path_buf());
+        let oa = oa_root(cwd, "ipynb").ok_or_else(not_notebook)?;
+        let mut parts = cwd.components().rev();
+        let date = parts.next().ok_or_else(not_notebook)?;
+        let source = parts.next().ok_or_else(not_notebook)?;
+        let dir = oa.join("data").join(source).join(date);
+        Ok(DayPaths::new(&dir, &oa.join("context")))
+    }
+}
+
+/// `<oa>` when `dir` is `<oa>/<kind>/<source>/<date>`.
+fn oa_root(dir: &Path, kind: &str) -> Option<PathBuf> {
+    let parts: Vec<Component> = dir.components().collect();
+    if parts.len() < 4 {
+        return None;
+    }
+    let at = parts.len() - 3;
+    let is_named = |part: &Component| matches!(part, Component::Normal(name) if *name == kind);
+    let is_plain = |part: &Component| matches!(part, Component::Normal(_));
+    if is_named(&parts[at]) && is_plain(&parts[at + 1]) && is_plain(&parts[at + 2]) {
+        Some(parts[..at].iter().collect())
+    } else {
+        None
+    }
+}
+
+/// The notebook's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// How many data rows (from the top) fill the listboxes.
+    pub coff: usize,
+    /// The network context file (read by the network context module).
+    pub nwloc: PathBuf,
+}
+
+impl Settings {
+    /// The defaults: `coff` 250, `nwloc` `<context>/networkcontext.csv`.
+    pub fn defaults(context: &Path) -> Settings {
+        Settings {
+            coff: DEFAULT_COFF,
+            nwloc: context.join("networkcontext.csv"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notebook_folder_maps_to_its_data_and_context_folders() {
+        let paths =
+            DayPaths::for_notebook_folder(Path::new("/srv/oa/ipynb/flow/20160708")).unwrap();
+        assert_eq!(
+            paths.flow,
+            Path::new("/srv/oa/data/flow/20160708/flow_scores.csv")
+        );
+        assert_eq!(paths.context, Path::new("/srv/oa/context"));
+    }
+
+    #[test]
+    fn a_folder_outside_an_oa_tree_is_not_a_notebook_folder() {
+        let error = DayPaths::for_notebook_folder(Path::new("/home/me/20160708")).unwrap_err();
+        assert!(
+            error.to_string().contains("not a notebook folder"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_day_folder_in_an_oa_tree_finds_the_context_folder() {
+        let paths = DayPaths::for_day_folder(Path::new("/srv/oa/data/flow/20160708"));
+        assert_eq!(paths.context, Path::new("/srv/oa/context"));
+        let loose = DayPaths::for_day_folder(Path::new("/tmp/day"));
+        assert_eq!(loose.context, Path::new("/tmp/day"));
+    }
+}

@@ -1,0 +1,194 @@
+//! The one write path that changes severities: scoring and rules both use it.
+//!
+//! One pass, under the day's lock, re-reading the file as it is now (so a
+//! concurrent writer's changes are kept): every row is copied byte for byte to
+//! `.tmp` except the `sev` field of the rows the caller decides to change;
+//! those rows are also appended to the feedback file if asked. Then `.tmp`
+//! replaces `flow_scores.csv` by an atomic rename. The journal (see
+//! [`crate::journal`]) ties the two files together across a crash.
+
+use crate::durable::{
+    create_temporary, finish_temporary, remove_if_present, replace, sync_dir, write_to, DayLock,
+    SyncingWriter,
+};
+use crate::error::{Error, Position};
+use crate::feedback::{FeedbackPlan, FeedbackWriter};
+use crate::journal::{self, FeedbackBefore, Journal};
+use crate::paths::DayPaths;
+use crate::records::FlowReader;
+use crate::row::Row;
+use crate::schema::{Column, Schema};
+use std::fs::File;
+
+/// What an update pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UpdateReport {
+    /// Data rows read.
+    pub rows: u64,
+    /// Rows whose severity was set (each counted once).
+    pub matched: u64,
+    /// Rows appended to the feedback file.
+    pub fed_back: u64,
+}
+
+/// Takes the day's lock and finishes or rolls back an interrupted scoring.
+pub(crate) fn lock_and_recover(paths: &DayPaths) -> Result<DayLock, Error> {
+    let lock = DayLock::acquire(&paths.lock)?;
+    journal::recover(&journal::RecoveryFiles {
+        dir: &paths.dir,
+        journal: &paths.journal,
+        tmp: &paths.tmp,
+        stale: [&paths.new, &paths.backup_tmp],
+        flow: &paths.flow,
+        feedback: &paths.feedback,
+    })?;
+    crate::undo::recover(paths)?;
+    Ok(lock)
+}
+
+/// Runs one update pass. `decide` sees every data row and returns the new
+/// severity (0..=3) of the rows to change; an error from it stops the pass
+/// and changes nothing.
+pub(crate) fn update_severities(
+    paths: &DayPaths,
+    mut decide: impl FnMut(&Row) -> Result<Option<u8>, Error>,
+    feed_back: bool,
+) -> Result<UpdateReport, Error> {
+    let _lock = lock_and_recover(paths)?;
+    let mut pass = Pass::start(paths, feed_back)?;
+    match pass.run(&mut decide) {
+        Ok(report) if report.matched == 0 => {
+            pass.abandon()?;
+            Ok(report)
+        }
+        Ok(report) => {
+            pass.commit()?;
+            Ok(report)
+        }
+        Err(error) => {
+            // The original error matters more than a failed clean-up, which
+            // the next open finishes from the journal anyway.
+            let _ = pass.abandon();
+            Err(error)
+        }
+    }
+}
+
+/// An update pass under way.
+struct Pass<'p> {
+    paths: &'p DayPaths,
+    rows: FlowReader<File>,
+    schema: Schema,
+    tmp: SyncingWriter,
+    /// Present when the pass feeds rows back: the journal that ties the
+    /// feedback append to the rename, the feedback file as it was, the writer.
+    feedback: Option<(Journal, FeedbackBefore, FeedbackWriter)>,
+}
+
+impl<'p> Pass<'p> {
+    /// Reads the header, opens `.tmp` and, for feedback, writes the journal's
+    /// `begin` line and opens the feedback file.
+    fn start(paths: &'p DayPaths, feed_back: bool) -> Result<Pass<'p>, Error> {
+        let mut rows = FlowReader::open(&paths.flow)?;
+        let (schema, header) = rows.read_header()?;
+        let plan = if feed_back {
+            Some(FeedbackPlan::inspect(&paths.feedback, &schema)?)
+        } else {
+            None
+        };
+        let mut tmp = create_temporary(&paths.tmp)?;
+        write_to(&mut tmp, &paths.tmp, &header)?;
+        let mut pass = Pass {
+            paths,
+            rows,
+            schema,
+            tmp,
+            feedback: None,
+        };
+        if let Some(plan) = plan {
+            let before = plan.before;
+            let journal = Journal::begin(&paths.journal, &paths.dir, before)?;
+            pass.feedback = Some((journal, before, plan.open()?));
+        }
+        Ok(pass)
+    }
+
+    /// Copies every row to `.tmp`, changing the decided ones.
+    fn run(
+        &mut self,
+        decide: &mut impl FnMut(&Row) -> Result<Option<u8>, Error>,
+    ) -> Result<UpdateReport, Error> {
+        let sev_index = self.schema.slot_or_absent(Column::Sev);
+        let tmp_path = &self.paths.tmp;
+        let tmp = &mut self.tmp;
+        let mut report = UpdateReport::default();
+        while let Some(record) = self.rows.next_record()? {
+            let row = Row::new(record, &self.schema);
+            row.severity()?;
+            report.rows += 1;
+            let Some(severity) = decide(&row)? else {
+                write_to(tmp, tmp_path, record.raw)?;
+                continue;
+            };
+            if severity > 3 {
+                return Err(Error::Severity {
+                    at: Position::line(record.path, record.line),
+                    value: severity,
+                });
+            }
+            let sev = &record.fields[sev_index].raw;
+            let start = record.content_start + sev.start;
+            let end = record.content_start + sev.end;
+            write_to(tmp, tmp_path, &record.raw[..start])?;
+            write_to(tmp, tmp_path, &[b'0' + severity])?;
+            write_to(tmp, tmp_path, &record.raw[end..])?;
+            report.matched += 1;
+            if let Some((_, _, feedback)) = self.feedback.as_mut() {
+                feedback.append(&row, sev_index, severity)?;
+                report.fed_back += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Makes the pass durable: `.tmp` and feedback on disk, journal
+    /// `prepared`, rename, journal removed.
+    fn commit(self) -> Result<(), Error> {
+        let Pass {
+            paths,
+            tmp,
+            feedback,
+            ..
+        } = self;
+        finish_temporary(&paths.tmp, tmp)?;
+        let Some((mut journal, _, writer)) = feedback else {
+            return replace(&paths.tmp, &paths.flow, &paths.dir);
+        };
+        writer.finish()?;
+        journal.prepare(&paths.journal)?;
+        replace(&paths.tmp, &paths.flow, &paths.dir)?;
+        drop(journal);
+        remove_if_present(&paths.journal)?;
+        sync_dir(&paths.dir)
+    }
+
+    /// Undoes the pass: `.tmp` removed, feedback truncated back, journal removed.
+    fn abandon(self) -> Result<(), Error> {
+        let Pass {
+            paths,
+            tmp,
+            feedback,
+            ..
+        } = self;
+        drop(tmp);
+        remove_if_present(&paths.tmp)?;
+        if let Some((journal, before, writer)) = feedback {
+            // Dropping the writer flushes its buffer: truncate after that.
+            drop(writer);
+            journal::roll_back_feedback(&paths.feedback, before)?;
+            drop(journal);
+            remove_if_present(&paths.journal)?;
+        }
+        sync_dir(&paths.dir)
+    }
+}

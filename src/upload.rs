@@ -1,0 +1,493 @@
+//! Shipping the analyst's feedback (`flow_scores_fb.csv`) to the ML node, as `ml_feedback` did.
+//!
+//! The original built a shell string out of configuration values and ignored its exit status.
+//! Here `scp` is started with an argument vector (no shell sees any value), in batch mode (it
+//! fails instead of prompting inside a notebook), over the SFTP protocol (so the remote side
+//! takes the path literally too), with a connect timeout. Its failures come back as
+//! [`UploadError`] values an analyst can act on; the local file is only read.
+//!
+//! ```no_run
+//! use flow_edge::spot_conf::SpotConfig;
+//! use flow_edge::upload::{upload_feedback, ScpOptions, UploadTarget};
+//! let day = std::path::Path::new("/home/duxbury/spot-oa/data/flow/20160122");
+//! let conf = SpotConfig::load_default(&flow_edge::upload::day_variables(day))?;
+//! let target = UploadTarget::from_config(&conf)?;
+//! let report = upload_feedback(&day.join("flow_scores_fb.csv"), &target, &ScpOptions::default())?;
+//! println!("{report}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::ffi::OsString;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::spot_conf::{ConfigError, SpotConfig};
+use crate::Day;
+
+/// The name the ML node expects the feedback under (the original kept the scores file's name).
+pub const REMOTE_FILE_NAME: &str = "flow_scores.csv";
+
+/// Where the feedback goes: `<user>@<host>:<remote_dir>/flow_scores.csv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadTarget {
+    /// The login on the ML node.
+    pub user: String,
+    /// The ML node's host name or address.
+    pub host: String,
+    /// The folder on the ML node that receives the file.
+    pub remote_dir: String,
+}
+
+/// How to run `scp`. The defaults suit a cluster where the analyst's key is already trusted.
+#[derive(Debug, Clone)]
+pub struct ScpOptions {
+    /// The program to run (found on `PATH` unless absolute).
+    pub program: PathBuf,
+    /// SSH port of the ML node, if not 22.
+    pub port: Option<u16>,
+    /// The private key to log in with; when set, no other key is offered.
+    pub identity_file: Option<PathBuf>,
+    /// How long to wait for the ML node to answer.
+    pub connect_timeout: Duration,
+    /// A known-hosts file to check the ML node's host key against strictly (instead of the
+    /// user's own), for setups that ship the node's key with the deployment.
+    pub known_hosts_file: Option<PathBuf>,
+    /// An ssh client configuration file to use instead of `~/.ssh/config`.
+    pub ssh_config_file: Option<PathBuf>,
+    /// More `-o` options for ssh, each `Name=value`.
+    pub extra_options: Vec<String>,
+}
+
+impl Default for ScpOptions {
+    fn default() -> Self {
+        ScpOptions {
+            program: PathBuf::from("scp"),
+            port: None,
+            identity_file: None,
+            connect_timeout: Duration::from_secs(10),
+            known_hosts_file: None,
+            ssh_config_file: None,
+            extra_options: Vec::new(),
+        }
+    }
+}
+
+/// What was sent where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadReport {
+    /// The local feedback file.
+    pub source: PathBuf,
+    /// The scp destination, `user@host:path`.
+    pub destination: String,
+    /// Size of the file sent.
+    pub bytes: u64,
+}
+
+impl fmt::Display for UploadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "sent {} ({} bytes) to {}",
+            self.source.display(),
+            self.bytes,
+            self.destination
+        )
+    }
+}
+
+/// Why the feedback did not reach the ML node. In every case the local file is unchanged.
+#[derive(Debug)]
+pub enum UploadError {
+    /// The configuration is missing, unreadable, or lacks `LUSER`, `MLNODE` or `LPATH`.
+    Config(ConfigError),
+    /// A configuration value cannot be used as a login or host name.
+    BadValue {
+        key: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+    /// There is no feedback to send: nothing was scored yet for this day.
+    MissingFeedback { path: PathBuf },
+    /// The day's feedback could not be read consistently (lock, recovery, copy).
+    Day(crate::Error),
+    /// `scp` is not installed or could not be started.
+    ScpUnavailable {
+        program: PathBuf,
+        source: std::io::Error,
+    },
+    /// The ML node did not answer (refused, timed out, unknown name, no route).
+    Unreachable { host: String, detail: String },
+    /// The ML node answered but did not accept the key.
+    KeyRefused {
+        user: String,
+        host: String,
+        detail: String,
+    },
+    /// The ML node's host key is unknown or does not match the known one.
+    HostKeyRejected { host: String, detail: String },
+    /// The copy itself failed (for example the remote folder does not exist).
+    CopyFailed { destination: String, detail: String },
+}
+
+impl fmt::Display for UploadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UploadError::Config(e) => write!(f, "{e}"),
+            UploadError::BadValue { key, value, reason } => {
+                write!(f, "{key} value {value:?} cannot be used: {reason}")
+            }
+            UploadError::MissingFeedback { path } => write!(
+                f,
+                "{}: no feedback file to send (score some connections first)",
+                path.display()
+            ),
+            UploadError::Day(e) => write!(f, "{e}"),
+            UploadError::ScpUnavailable { program, source } => {
+                write!(f, "cannot run {}: {source}", program.display())
+            }
+            UploadError::Unreachable { host, detail } => {
+                write!(f, "ML node {host} is unreachable: {detail}")
+            }
+            UploadError::KeyRefused { user, host, detail } => {
+                write!(f, "ML node {host} refused the key for {user}: {detail}")
+            }
+            UploadError::HostKeyRejected { host, detail } => write!(
+                f,
+                "the host key of ML node {host} is unknown or changed: {detail}"
+            ),
+            UploadError::CopyFailed {
+                destination,
+                detail,
+            } => {
+                write!(f, "copy to {destination} failed: {detail}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for UploadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            UploadError::Config(e) => Some(e),
+            UploadError::Day(e) => Some(e),
+            UploadError::ScpUnavailable { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<ConfigError> for UploadError {
+    fn from(e: ConfigError) -> Self {
+        UploadError::Config(e)
+    }
+}
+
+/// The variables the original defined before reading the configuration: `DSOURCE` (the data
+/// source, `flow`) and `FDATE` (the day), taken from a day folder `<oa>/data/<source>/<date>`.
+pub fn day_variables(day_dir: &Path) -> Vec<(&str, &str)> {
+    let date = day_dir.file_name().and_then(|n| n.to_str());
+    let source = day_dir
+        .parent()
+        .and_then(Path::file_name)
+        .and_then(|n| n.to_str());
+    let mut vars = Vec::new();
+    if let Some(source) = source {
+        vars.push(("DSOURCE", source));
+    }
+    if let Some(date) = date {
+        vars.push(("FDATE", date));
+    }
+    vars
+}
+
+impl UploadTarget {
+    /// Reads `LUSER` (the user is its third `/`-separated part, `/home/<user>`), `MLNODE` and
+    /// `LPATH`, as the original's `cut -f3 -d'/'` did.
+    pub fn from_config(conf: &SpotConfig) -> Result<Self, UploadError> {
+        let luser = conf.require("LUSER")?;
+        let user = match luser.split('/').nth(2) {
+            Some(user) if !user.is_empty() => user.to_string(),
+            _ => {
+                return Err(UploadError::BadValue {
+                    key: "LUSER",
+                    value: luser.to_string(),
+                    reason: "expected a home folder like /home/<user>",
+                })
+            }
+        };
+        let host = conf.require("MLNODE")?.to_string();
+        let remote_dir = conf.require("LPATH")?.to_string();
+        let target = UploadTarget {
+            user,
+            host,
+            remote_dir,
+        };
+        target.validate()?;
+        Ok(target)
+    }
+
+    /// The scp destination operand, `user@host:dir/flow_scores.csv`.
+    pub fn destination(&self) -> String {
+        let dir = self.remote_dir.trim_end_matches('/');
+        format!("{}@{}:{dir}/{REMOTE_FILE_NAME}", self.user, self.host)
+    }
+
+    /// Refuses names scp would read as options or split differently; the path may hold any
+    /// text, since it is passed as one argument and SFTP takes it literally.
+    fn validate(&self) -> Result<(), UploadError> {
+        let login_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+        if self.user.starts_with('-') || !self.user.chars().all(login_char) {
+            return Err(UploadError::BadValue {
+                key: "LUSER",
+                value: self.user.clone(),
+                reason: "a login name has only letters, digits, '.', '_' and '-'",
+            });
+        }
+        let host_char = |c: char| login_char(c) || matches!(c, ':' | '[' | ']');
+        if self.host.starts_with('-') || !self.host.chars().all(host_char) {
+            return Err(UploadError::BadValue {
+                key: "MLNODE",
+                value: self.host.clone(),
+                reason: "a host is a name or an address",
+            });
+        }
+        if self.remote_dir.contains('\n') {
+            return Err(UploadError::BadValue {
+                key: "LPATH",
+                value: self.remote_dir.clone(),
+                reason: "a path cannot hold a line break",
+            });
+        }
+        Ok(())
+    }
+}
+
+impl ScpOptions {
+    /// The full argument vector for scp, operands last after `--`.
+    pub fn arguments(&self, source: &Path, destination: &str) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec!["-s".into()];
+        let mut option = |text: String| {
+            args.push("-o".into());
+            args.push(text.into());
+        };
+        option("BatchMode=yes".to_string());
+        option(format!(
+            "ConnectTimeout={}",
+            self.connect_timeout.as_secs().max(1)
+        ));
+        if let Some(known_hosts) = &self.known_hosts_file {
+            option(format!("UserKnownHostsFile={}", known_hosts.display()));
+            option("StrictHostKeyChecking=yes".to_string());
+        }
+        if self.identity_file.is_some() {
+            option("IdentitiesOnly=yes".to_string());
+        }
+        for extra in &self.extra_options {
+            option(extra.clone());
+        }
+        if let Some(config) = &self.ssh_config_file {
+            args.push("-F".into());
+            args.push(config.into());
+        }
+        if let Some(port) = self.port {
+            args.push("-P".into());
+            args.push(port.to_string().into());
+        }
+        if let Some(identity) = &self.identity_file {
+            args.push("-i".into());
+            args.push(identity.into());
+        }
+        args.push("--".into());
+        args.push(source.into());
+        args.push(destination.into());
+        args
+    }
+}
+
+/// Copies the feedback file to the ML node and reports what was sent.
+pub fn upload_feedback(
+    feedback: &Path,
+    target: &UploadTarget,
+    options: &ScpOptions,
+) -> Result<UploadReport, UploadError> {
+    target.validate()?;
+    let bytes = match std::fs::metadata(feedback) {
+        Ok(meta) if meta.is_file() => meta.len(),
+        _ => {
+            return Err(UploadError::MissingFeedback {
+                path: feedback.to_path_buf(),
+            })
+        }
+    };
+    let destination = target.destination();
+    let output = Command::new(&options.program)
+        .args(options.arguments(feedback, &destination))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|source| UploadError::ScpUnavailable {
+            program: options.program.clone(),
+            source,
+        })?;
+    if output.status.success() {
+        return Ok(UploadReport {
+            source: feedback.to_path_buf(),
+            destination,
+            bytes,
+        });
+    }
+    Err(classify_failure(
+        target,
+        destination,
+        &String::from_utf8_lossy(&output.stderr),
+    ))
+}
+
+/// Sends a day's feedback as it stands: a snapshot copied under the day's lock (so a scoring
+/// under way in another notebook cannot send half a line), then sent with [`upload_feedback`].
+pub fn upload_day_feedback(
+    day: &Day,
+    target: &UploadTarget,
+    options: &ScpOptions,
+) -> Result<UploadReport, UploadError> {
+    let paths = day.paths();
+    let snapshot = paths.dir.join("flow_scores_fb.csv.upload");
+    {
+        let _lock = crate::update::lock_and_recover(paths).map_err(UploadError::Day)?;
+        if !paths.feedback.is_file() {
+            return Err(UploadError::MissingFeedback {
+                path: paths.feedback.clone(),
+            });
+        }
+        std::fs::copy(&paths.feedback, &snapshot).map_err(|e| {
+            UploadError::Day(crate::Error::io(&snapshot, "copying the feedback into", e))
+        })?;
+    }
+    let result = upload_feedback(&snapshot, target, options);
+    // The snapshot is a scratch copy; a leftover one is replaced by the next upload.
+    let _ = std::fs::remove_file(&snapshot);
+    result.map(|report| UploadReport {
+        source: paths.feedback.clone(),
+        ..report
+    })
+}
+
+/// Turns scp's complaint into the error the analyst can act on.
+fn classify_failure(target: &UploadTarget, destination: String, stderr: &str) -> UploadError {
+    let detail = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let has = |needle: &str| stderr.contains(needle);
+    if has("Permission denied (") {
+        UploadError::KeyRefused {
+            user: target.user.clone(),
+            host: target.host.clone(),
+            detail,
+        }
+    } else if has("Host key verification failed") || has("HOST IDENTIFICATION HAS CHANGED") {
+        UploadError::HostKeyRejected {
+            host: target.host.clone(),
+            detail,
+        }
+    } else if [
+        "Connection refused",
+        "Connection timed out",
+        "timed out during banner exchange",
+        "No route to host",
+        "Network is unreachable",
+        "Could not resolve hostname",
+        "Name or service not known",
+        "Connection closed by",
+        "Connection reset by",
+    ]
+    .iter()
+    .any(|needle| has(needle))
+    {
+        UploadError::Unreachable {
+            host: target.host.clone(),
+            detail,
+        }
+    } else {
+        UploadError::CopyFailed {
+            destination,
+            detail,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conf(text: &str) -> SpotConfig {
+        SpotConfig::parse(
+            text,
+            "duxbay.conf",
+            &[("DSOURCE", "flow"), ("FDATE", "20160122")],
+        )
+        .expect("valid configuration")
+    }
+
+    #[test]
+    fn the_target_follows_the_original_cut_of_luser() {
+        let target = UploadTarget::from_config(&conf(
+            "MLNODE='node04'\nLUSER='/home/duxbury'\nLPATH=${LUSER}/ml/${DSOURCE}/${FDATE}\n",
+        ))
+        .expect("complete");
+        assert_eq!(
+            target.destination(),
+            "duxbury@node04:/home/duxbury/ml/flow/20160122/flow_scores.csv"
+        );
+    }
+
+    #[test]
+    fn each_missing_key_is_named() {
+        for (text, key) in [
+            ("MLNODE=n\nLPATH=/p\n", "LUSER"),
+            ("LUSER=/home/u\nLPATH=/p\n", "MLNODE"),
+            ("LUSER=/home/u\nMLNODE=n\n", "LPATH"),
+        ] {
+            let err = UploadTarget::from_config(&conf(text)).expect_err("incomplete");
+            assert_eq!(err.to_string(), format!("duxbay.conf: {key} is not set"));
+        }
+    }
+
+    #[test]
+    fn a_host_that_looks_like_an_option_is_refused() {
+        let err = UploadTarget::from_config(&conf(
+            "LUSER=/home/u\nMLNODE='-oProxyCommand=touch /tmp/x'\nLPATH=/p\n",
+        ))
+        .expect_err("option-like host");
+        assert!(matches!(err, UploadError::BadValue { key: "MLNODE", .. }));
+    }
+
+    #[test]
+    fn a_missing_feedback_file_is_reported_before_scp_runs() {
+        let target = UploadTarget {
+            user: "u".into(),
+            host: "127.0.0.1".into(),
+            remote_dir: "/tmp".into(),
+        };
+        let options = ScpOptions {
+            program: PathBuf::from("/nonexistent/scp"),
+            ..ScpOptions::default()
+        };
+        let err = upload_feedback(
+            Path::new("/nonexistent/flow_scores_fb.csv"),
+            &target,
+            &options,
+        )
+        .expect_err("no file");
+        assert!(matches!(err, UploadError::MissingFeedback { .. }), "{err}");
+    }
+
+    #[test]
+    fn day_variables_come_from_the_day_folder() {
+        let vars = day_variables(Path::new("/oa/data/flow/20160122"));
+        assert_eq!(vars, vec![("DSOURCE", "flow"), ("FDATE", "20160122")]);
+    }
+}

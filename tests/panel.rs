@@ -1,0 +1,192 @@
+//! The investigation panel's operations, as the analyst's buttons run them (without a
+//! browser: the panel's methods do what the buttons do).
+
+use flow_edge::panel::{PanelOptions, UndoError, UploadSettings};
+use flow_edge::synthetic::{generate_bytes, DaySpec};
+use flow_edge::{Day, Panel, Selection};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A generated day in `<tmp>/data/flow/20160708`, with a network context naming one source.
+fn oa_day(rows: usize) -> (tempfile::TempDir, Day) {
+    let oa = tempfile::tempdir().unwrap();
+    let dir = oa.path().join("data/flow/20160708");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("flow_scores.csv"),
+        generate_bytes(&DaySpec::new(rows, 11)),
+    )
+    .unwrap();
+    let day = Day::open(&dir).unwrap();
+    let first_source = day.listbox_values().unwrap().src_ips[0].clone();
+    fs::create_dir_all(oa.path().join("context")).unwrap();
+    fs::write(
+        oa.path().join("context/networkcontext.csv"),
+        format!("ip,name\n{first_source},Watched host\n"),
+    )
+    .unwrap();
+    (oa, day)
+}
+
+/// Options without widgets, with the upload reading `conf` (a missing file by default).
+fn options(conf: PathBuf) -> PanelOptions {
+    PanelOptions {
+        upload: UploadSettings {
+            spot_conf: Some(conf),
+            ..UploadSettings::default()
+        },
+        interactive: false,
+        ..PanelOptions::default()
+    }
+}
+
+fn panel(day: &Day) -> Panel {
+    day.panel_with(options(day.paths().dir.join("no-such-spot.conf")))
+        .unwrap()
+}
+
+fn bytes(path: &Path) -> Vec<u8> {
+    fs::read(path).unwrap_or_default()
+}
+
+#[test]
+fn scoring_a_source_ip_reports_the_count_and_removes_it_from_the_listbox_when_all_scored() {
+    let (_oa, day) = oa_day(400);
+    let panel = panel(&day);
+    let ip = panel.lists().src_ips[0].clone();
+    let preview = panel.preview(&Selection::new().src_ip(ip.clone())).unwrap();
+    let report = panel.score(&Selection::new().src_ip(ip.clone()), 1).unwrap();
+    assert_eq!(report.scored, preview.matched);
+    assert!(report.scored > 0);
+    assert!(!panel.lists().src_ips.contains(&ip));
+    let feedback = fs::read_to_string(&day.paths().feedback).unwrap();
+    assert_eq!(feedback.lines().count() as u64, report.scored + 1);
+    assert!(feedback.lines().skip(1).all(|line| line.starts_with("1\t")));
+    assert_eq!(panel.log()[0].selection, format!("source IP {ip}"));
+}
+
+#[test]
+fn a_bad_selection_scores_nothing_and_says_why() {
+    let (_oa, day) = oa_day(100);
+    let panel = panel(&day);
+    let before = bytes(&day.paths().flow);
+    let nothing = panel.score(&Selection::new(), 1).unwrap_err().to_string();
+    assert!(nothing.contains("no filter chosen"), "{nothing}");
+    let bad_ip = panel
+        .score(&Selection::new().quick_ip("10.0.0.256"), 2)
+        .unwrap_err()
+        .to_string();
+    assert!(bad_ip.contains("not an IPv4 or IPv6 address"), "{bad_ip}");
+    assert_eq!(bytes(&day.paths().flow), before);
+    assert!(!day.paths().feedback.exists());
+}
+
+#[test]
+fn undo_gives_back_both_files_byte_for_byte() {
+    let (_oa, day) = oa_day(500);
+    let lists = day.listbox_values().unwrap();
+    // Some feedback exists already, from an earlier scoring.
+    day.score(&Selection::new().dport(lists.dports[0].clone()), 2)
+        .unwrap();
+    let (flow, feedback) = (bytes(&day.paths().flow), bytes(&day.paths().feedback));
+    let panel = panel(&day);
+    let ip = panel.lists().src_ips[0].clone();
+    let report = panel.score(&Selection::new().quick_ip(ip), 3).unwrap();
+    assert!(report.scored > 0);
+    assert_ne!(bytes(&day.paths().flow), flow);
+    assert_eq!(panel.undo().unwrap(), report.scored);
+    assert_eq!(bytes(&day.paths().flow), flow);
+    assert_eq!(bytes(&day.paths().feedback), feedback);
+    assert!(panel.log()[0].undone);
+    // Only once.
+    assert!(matches!(panel.undo(), Err(UndoError::Stale(_))));
+}
+
+#[test]
+fn undo_of_the_first_scoring_removes_the_feedback_file_it_created() {
+    let (_oa, day) = oa_day(200);
+    let flow = bytes(&day.paths().flow);
+    let panel = panel(&day);
+    let port = panel.lists().dports[0].clone();
+    panel.score(&Selection::new().dport(port), 1).unwrap();
+    assert!(day.paths().feedback.exists());
+    panel.undo().unwrap();
+    assert_eq!(bytes(&day.paths().flow), flow);
+    assert!(!day.paths().feedback.exists());
+}
+
+#[test]
+fn undo_is_refused_after_a_scoring_elsewhere_and_changes_nothing() {
+    let (_oa, day) = oa_day(300);
+    let panel = panel(&day);
+    let lists = panel.lists();
+    panel
+        .score(&Selection::new().src_ip(lists.src_ips[0].clone()), 1)
+        .unwrap();
+    // Another notebook scores the same day.
+    let other = Day::open(&day.paths().dir).unwrap();
+    other
+        .score(&Selection::new().dst_ip(lists.dst_ips[0].clone()), 2)
+        .unwrap();
+    let (flow, feedback) = (bytes(&day.paths().flow), bytes(&day.paths().feedback));
+    let error = panel.undo().unwrap_err().to_string();
+    assert!(error.contains("changed since that scoring"), "{error}");
+    assert_eq!(bytes(&day.paths().flow), flow);
+    assert_eq!(bytes(&day.paths().feedback), feedback);
+}
+
+#[test]
+fn save_sorts_refreshes_and_shows_the_upload_failure_without_touching_local_files() {
+    let (_oa, day) = oa_day(300);
+    let panel = panel(&day);
+    let ip = panel.lists().src_ips[1].clone();
+    panel.score(&Selection::new().src_ip(ip.clone()), 1).unwrap();
+    let feedback = bytes(&day.paths().feedback);
+    let outcome = panel.save();
+    let sort = outcome.sort.as_ref().unwrap();
+    assert!(sort.by_severity[0] > 0);
+    let shown = outcome.to_string();
+    assert!(shown.contains("Suspicious connects successfully updated"), "{shown}");
+    assert!(shown.contains("Feedback not uploaded"), "{shown}");
+    assert!(shown.contains("no-such-spot.conf"), "{shown}");
+    assert_eq!(bytes(&day.paths().feedback), feedback);
+    // Sorted: every unscored row before every scored one.
+    let text = fs::read_to_string(&day.paths().flow).unwrap();
+    let sevs: Vec<&str> = text.lines().skip(1).map(|l| &l[..1]).collect();
+    let first_scored = sevs.iter().position(|s| *s != "0").unwrap();
+    assert!(sevs[first_scored..].iter().all(|s| *s != "0"));
+    // The sort moved rows: that scoring cannot be undone row by row any more.
+    assert!(panel.undo().is_err());
+    assert!(!panel.lists().src_ips.contains(&ip));
+}
+
+#[test]
+fn the_preview_follows_a_scoring_made_elsewhere() {
+    let (_oa, day) = oa_day(300);
+    let panel = panel(&day);
+    let ip = panel.lists().src_ips[0].clone();
+    let selection = Selection::new().src_ip(ip);
+    let before = panel.preview(&selection).unwrap();
+    assert_eq!(before.already_scored, 0);
+    Day::open(&day.paths().dir)
+        .unwrap()
+        .score(&selection, 2)
+        .unwrap();
+    let after = panel.preview(&selection).unwrap();
+    assert_eq!(after.matched, before.matched);
+    assert_eq!(after.already_scored, before.matched);
+    assert!(after.first.connections.iter().all(|c| c.sev == "2"));
+}
+
+#[test]
+fn names_from_the_network_context_appear_in_the_preview() {
+    let (_oa, day) = oa_day(100);
+    let panel = panel(&day);
+    let ip = panel.lists().src_ips[0].clone();
+    let preview = panel.preview(&Selection::new().src_ip(ip)).unwrap();
+    assert_eq!(
+        preview.first.connections[0].src_name.as_deref(),
+        Some("Watched host")
+    );
+    assert!(preview.to_string().contains("Watched host"));
+}

@@ -1,0 +1,371 @@
+//! The feedback upload against a real OpenSSH server started for the test on 127.0.0.1.
+//!
+//! Needs Debian's `openssh-server` and `openssh-client` (CI installs them); without them these
+//! tests fail with a message saying so rather than passing without having run.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use flow_edge::spot_conf::SpotConfig;
+use flow_edge::synthetic::{generate_bytes, DaySpec};
+use flow_edge::upload::{
+    day_variables, upload_day_feedback, upload_feedback, ScpOptions, UploadError, UploadTarget,
+};
+use flow_edge::{Day, Selection};
+
+const SSHD: &str = "/usr/sbin/sshd";
+
+/// An sshd of our own: host key, authorized keys and configuration in a temporary folder,
+/// killed when dropped.
+struct TestServer {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Child,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run(program: &str, args: &[&str]) {
+    let status = Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e} (install openssh-client)"));
+    assert!(status.success(), "{program} {args:?} failed");
+}
+
+fn keygen(path: &Path) {
+    let path = path.to_str().expect("utf-8 temp path");
+    run(
+        "ssh-keygen",
+        &["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f", path],
+    );
+}
+
+fn current_user() -> String {
+    let out = Command::new("id").arg("-un").output().expect("id -un runs");
+    String::from_utf8(out.stdout)
+        .expect("utf-8 user name")
+        .trim()
+        .to_string()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free local port")
+        .port()
+}
+
+impl TestServer {
+    fn start() -> TestServer {
+        assert!(
+            Path::new(SSHD).exists(),
+            "{SSHD} is missing: install Debian's openssh-server (apt-get install -y openssh-server openssh-client) to run the upload tests"
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        // An owned copy of the path, so that `dir` can move into the server when it is up.
+        let folder = dir.path().to_path_buf();
+        let d = folder.as_path();
+        keygen(&d.join("host_key"));
+        keygen(&d.join("client_key"));
+        keygen(&d.join("stranger_key"));
+        std::fs::copy(d.join("client_key.pub"), d.join("authorized_keys")).expect("copy key");
+        // sshd running as root insists on its privilege separation folder, which the Debian
+        // package only creates when the service is started by the init system.
+        if current_user() == "root" {
+            std::fs::create_dir_all("/run/sshd").expect("create /run/sshd");
+        }
+        // A free port can be taken by another test between our probe and sshd's bind; sshd
+        // then exits, and we try again on another port.
+        for _ in 0..5 {
+            let port = free_port();
+            write_config(d, port);
+            let mut child = Command::new(SSHD)
+                .arg("-D")
+                .arg("-e")
+                .arg("-f")
+                .arg(d.join("sshd_config"))
+                .stdin(Stdio::null())
+                .stderr(std::fs::File::create(d.join("sshd.log")).expect("sshd log"))
+                .spawn()
+                .expect("start sshd");
+            if listening(&mut child, port, d) {
+                return TestServer { dir, port, child };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!(
+            "sshd did not start: {}",
+            std::fs::read_to_string(d.join("sshd.log")).unwrap_or_default()
+        );
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn options(&self, key: &str) -> ScpOptions {
+        ScpOptions {
+            port: Some(self.port),
+            identity_file: Some(self.path(key)),
+            known_hosts_file: Some(self.path("known_hosts")),
+            ssh_config_file: Some(PathBuf::from("/dev/null")),
+            connect_timeout: Duration::from_secs(5),
+            ..ScpOptions::default()
+        }
+    }
+
+    /// A configuration the way Spot writes it, pointing at this server.
+    fn target(&self, lpath: &str) -> UploadTarget {
+        let text = format!(
+            "MLNODE='127.0.0.1'\nLUSER='/home/{user}'\nLPATH={lpath}\n",
+            user = current_user()
+        );
+        let conf = SpotConfig::parse(&text, "duxbay.conf", &[]).expect("valid configuration");
+        UploadTarget::from_config(&conf).expect("complete configuration")
+    }
+}
+
+/// Waits until the sshd `child` has bound `port` (it writes its pid file after binding) and
+/// answers there; false if it exited instead.
+fn listening(child: &mut Child, port: u16, d: &Path) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return false;
+        }
+        if d.join("sshd.pid").exists() && TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sshd did not start listening: {}",
+            std::fs::read_to_string(d.join("sshd.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// sshd's configuration for `port`, and a known-hosts file holding its host key.
+fn write_config(d: &Path, port: u16) {
+    let config = format!(
+        "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\nAuthorizedKeysFile {auth}\n\
+         PidFile {pid}\nStrictModes no\nUsePAM no\nPasswordAuthentication no\n\
+         KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
+         PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\nLogLevel ERROR\n",
+        host = d.join("host_key").display(),
+        auth = d.join("authorized_keys").display(),
+        pid = d.join("sshd.pid").display(),
+    );
+    std::fs::write(d.join("sshd_config"), config).expect("write sshd_config");
+    let host_pub = std::fs::read_to_string(d.join("host_key.pub")).expect("host key");
+    std::fs::write(
+        d.join("known_hosts"),
+        format!("[127.0.0.1]:{port} {host_pub}"),
+    )
+    .expect("write known_hosts");
+}
+
+/// A feedback file with awkward bytes: tabs, quotes, non-ASCII, no final newline.
+fn feedback_file(dir: &Path) -> (PathBuf, Vec<u8>) {
+    let mut bytes = b"sev\ttstart\tsrcIP\tdstIP\n".to_vec();
+    for i in 0..2000 {
+        bytes.extend_from_slice(
+            format!(
+                "3\t2016-01-22 10:{:02}:00\t10.0.0.{}\t\"Zürich\" 192.168.1.{}\n",
+                i % 60,
+                i % 250,
+                i % 7
+            )
+            .as_bytes(),
+        );
+    }
+    bytes.extend_from_slice(b"1\tlast line without newline");
+    let path = dir.join("flow_scores_fb.csv");
+    std::fs::write(&path, &bytes).expect("write feedback");
+    (path, bytes)
+}
+
+#[test]
+fn feedback_arrives_on_the_ml_node_byte_for_byte() {
+    let server = TestServer::start();
+    let local = tempfile::tempdir().expect("temp dir");
+    let (feedback, bytes) = feedback_file(local.path());
+    let remote_dir = server.path("ml/flow/20160122");
+    std::fs::create_dir_all(&remote_dir).expect("remote dir");
+
+    let target = server.target(&format!("'{}'", remote_dir.display()));
+    let report = upload_feedback(&feedback, &target, &server.options("client_key"))
+        .expect("upload succeeds");
+
+    assert_eq!(report.bytes, bytes.len() as u64);
+    let arrived = std::fs::read(remote_dir.join("flow_scores.csv")).expect("file arrived");
+    assert!(arrived == bytes, "the copy differs from the original");
+    assert_eq!(std::fs::read(&feedback).expect("local file"), bytes);
+}
+
+#[test]
+fn a_key_the_node_does_not_know_is_refused_with_a_clear_error() {
+    let server = TestServer::start();
+    let local = tempfile::tempdir().expect("temp dir");
+    let (feedback, bytes) = feedback_file(local.path());
+    let target = server.target(&format!("'{}'", server.path("").display()));
+
+    let err = upload_feedback(&feedback, &target, &server.options("stranger_key"))
+        .expect_err("the stranger key is refused");
+
+    assert!(matches!(err, UploadError::KeyRefused { .. }), "{err}");
+    assert!(err.to_string().contains("refused the key"), "{err}");
+    assert!(!server.path("flow_scores.csv").exists());
+    assert_eq!(std::fs::read(&feedback).expect("local file"), bytes);
+}
+
+#[test]
+fn shell_metacharacters_in_the_configuration_are_passed_literally() {
+    let server = TestServer::start();
+    let local = tempfile::tempdir().expect("temp dir");
+    let (feedback, bytes) = feedback_file(local.path());
+    let marker = local.path().join("pwned");
+    let hostile = format!(
+        "$(touch {}); ;|& `touch {}`",
+        marker.display(),
+        marker.display()
+    );
+    let remote_dir = server.path(&hostile);
+    std::fs::create_dir_all(&remote_dir).expect("literal remote dir");
+
+    // Single quotes in the configuration keep every metacharacter as text, as in the shell.
+    let target = server.target(&format!("'{}'", remote_dir.display()));
+    assert_eq!(target.remote_dir, remote_dir.display().to_string());
+    upload_feedback(&feedback, &target, &server.options("client_key")).expect("upload succeeds");
+
+    assert!(!marker.exists(), "a command in the configuration was run");
+    let arrived = std::fs::read(remote_dir.join("flow_scores.csv")).expect("file in literal dir");
+    assert!(arrived == bytes);
+}
+
+#[test]
+fn a_node_that_does_not_answer_is_reported_unreachable() {
+    let server = TestServer::start();
+    let local = tempfile::tempdir().expect("temp dir");
+    let (feedback, _) = feedback_file(local.path());
+    let target = server.target("/tmp");
+    let options = ScpOptions {
+        port: Some(free_port()),
+        ..server.options("client_key")
+    };
+
+    let err = upload_feedback(&feedback, &target, &options).expect_err("nobody listens");
+
+    assert!(matches!(err, UploadError::Unreachable { .. }), "{err}");
+}
+
+#[test]
+fn a_missing_remote_folder_is_a_copy_error_naming_the_destination() {
+    let server = TestServer::start();
+    let local = tempfile::tempdir().expect("temp dir");
+    let (feedback, _) = feedback_file(local.path());
+    let target = server.target(&format!("'{}'", server.path("no/such/dir").display()));
+
+    let err = upload_feedback(&feedback, &target, &server.options("client_key"))
+        .expect_err("no remote folder");
+
+    assert!(matches!(err, UploadError::CopyFailed { .. }), "{err}");
+    assert!(
+        err.to_string().contains("no/such/dir/flow_scores.csv"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_scored_day_ships_its_feedback_to_the_folder_named_by_the_spot_configuration() {
+    let server = TestServer::start();
+    let oa = tempfile::tempdir().expect("temp dir");
+    let day_dir = oa.path().join("data/flow/20160708");
+    std::fs::create_dir_all(&day_dir).expect("day dir");
+    std::fs::write(
+        day_dir.join("flow_scores.csv"),
+        generate_bytes(&DaySpec::new(500, 5)),
+    )
+    .expect("write day");
+    let day = Day::open(&day_dir).expect("open day");
+    let lists = day.listbox_values().expect("lists");
+    day.score(&Selection::new().quick_ip(lists.src_ips[0].clone()), 3)
+        .expect("score");
+
+    // LPATH is built the Spot way, from LUSER and the day's DSOURCE and FDATE.
+    let home = server.path("home");
+    std::fs::create_dir_all(home.join("ml/flow/20160708")).expect("remote dir");
+    let conf_text = format!(
+        "MLNODE='127.0.0.1'\nLUSER='/home/{}'\nBASE='{}'\nLPATH=${{BASE}}/ml/${{DSOURCE}}/${{FDATE}}\n",
+        current_user(),
+        home.display()
+    );
+    let conf_path = oa.path().join("duxbay.conf");
+    std::fs::write(&conf_path, conf_text).expect("write conf");
+    let conf = SpotConfig::load(&conf_path, &day_variables(&day_dir)).expect("conf");
+    let target = UploadTarget::from_config(&conf).expect("target");
+
+    let report = upload_day_feedback(&day, &target, &server.options("client_key")).expect("upload");
+
+    let sent = std::fs::read(&day.paths().feedback).expect("feedback");
+    assert!(sent.len() > 100, "the scoring produced feedback");
+    assert_eq!(report.bytes, sent.len() as u64);
+    assert_eq!(report.source, day.paths().feedback);
+    let arrived = std::fs::read(home.join("ml/flow/20160708/flow_scores.csv")).expect("arrived");
+    assert!(arrived == sent);
+    assert!(
+        !day_dir.join("flow_scores_fb.csv.upload").exists(),
+        "the snapshot is cleaned up"
+    );
+}
+
+#[test]
+fn a_day_without_feedback_has_nothing_to_send() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("flow_scores.csv"),
+        generate_bytes(&DaySpec::new(20, 5)),
+    )
+    .expect("write day");
+    let day = Day::open(dir.path()).expect("open day");
+
+    let err = upload_day_feedback(&day, &server.target("/tmp"), &server.options("client_key"))
+        .expect_err("no feedback");
+
+    assert!(matches!(err, UploadError::MissingFeedback { .. }), "{err}");
+    assert!(err.to_string().contains("score some connections first"));
+}
+
+#[test]
+fn a_node_whose_host_key_does_not_match_the_known_one_is_refused() {
+    let server = TestServer::start();
+    let local = tempfile::tempdir().expect("temp dir");
+    let (feedback, _) = feedback_file(local.path());
+    let impostor = std::fs::read_to_string(server.path("stranger_key.pub")).expect("key");
+    let known_hosts = local.path().join("known_hosts");
+    std::fs::write(
+        &known_hosts,
+        format!("[127.0.0.1]:{} {impostor}", server.port),
+    )
+    .expect("write known_hosts");
+    let options = ScpOptions {
+        known_hosts_file: Some(known_hosts),
+        ..server.options("client_key")
+    };
+
+    let err = upload_feedback(&feedback, &server.target("/tmp"), &options)
+        .expect_err("the host key differs");
+
+    assert!(matches!(err, UploadError::HostKeyRejected { .. }), "{err}");
+}
