@@ -8,7 +8,8 @@ keeps their behaviour, bugs included, so that benchmarks compare against what an
 * apply_rules rewrites the whole file once per rule: csv.reader over flow_scores.csv, int() of
   the fields at fixed positions (srcIP, dstIP, sport, dport, ipkt, ibyt = 2, 3, 4, 5, 8, 9), a
   fixed 20-column header, csv.writer into flow_scores.csv.tmp, then shutil.copyfile back (no
-  fsync, no rename); every matching row is overwritten, scored or not;
+  fsync, no rename); every matching row is overwritten, scored or not (both are the port in
+  flow_notebook.py, shared with the engine's benchmarks);
 * attack_heuristics collects the distinct sources with csv, loads the file with pandas, groups
   by srcIP and prints the sources with more than 20 rows (rows, not distinct destinations).
 
@@ -21,12 +22,11 @@ Usage: rules_heuristics.py set_rules|attack_heuristics|pandas_fan_out DAY_FOLDER
 
 import csv
 import os
-import shutil
 import sys
 
-HEADER = ["sev", "tstart", "srcIP", "dstIP", "sport", "dport", "proto", "flag", "ipkt", "ibyt",
-          "lda_score", "rank", "srcIpInternal", "destIpInternal", "srcGeo", "dstGeo",
-          "srcDomain", "dstDomain", "srcIP_rep", "dstIP_rep"]
+# set_rules/apply_rules are ported once, with the other notebook routines; this file adds the
+# heuristics, which need pandas.
+from flow_notebook import Paths, set_rules
 
 
 class Day:
@@ -34,56 +34,7 @@ class Day:
 
     def __init__(self, folder):
         self.sconnect = os.path.join(folder, "flow_scores.csv")
-        self.tmpconnect = self.sconnect + ".tmp"
         self.srcdict, self.dstdict, self.sportdict, self.dportdict = {}, {}, {}, {}
-
-
-def set_rules(day):
-    rops = ['leq', 'leq', 'leq', 'leq', 'leq', 'leq']
-    rvals = ['', '', '', 1024, '', 54]
-    risk = 2
-    apply_rules(day, rops, rvals, risk)
-    rops = ['leq', 'leq', 'leq', 'leq', 'eq', 'eq']
-    rvals = ['', '', '', 1024, 3, 152]
-    risk = 2
-    apply_rules(day, rops, rvals, risk)
-    rops = ['leq', 'leq', 'leq', 'leq', 'eq', 'eq']
-    rvals = ['', '', '', 1024, 2, 104]
-    risk = 2
-    rops = ['leq', 'leq', 'eq', 'leq', 'leq', 'leq']
-    rvals = ['', '', 0, 1023, '', '']
-    risk = 2
-    apply_rules(day, rops, rvals, risk)
-
-
-def apply_rules(day, rops, rvals, risk):
-    rhash = 0
-    rfhash = [2, 3, 4, 5, 8, 9]
-    for k in range(len(rvals)):
-        if rvals[k] != '':
-            rhash += 2 ** k
-    with open(day.tmpconnect, 'w', newline='') as g:
-        riter = csv.writer(g, delimiter=',')
-        riter.writerow(HEADER)
-        with open(day.sconnect, 'r', newline='') as f:
-            reader = csv.reader(f, delimiter=',')
-            next(reader)
-            rowct = 1
-            for row in reader:
-                result = 0
-                for n in range(0, 6):
-                    if (2 ** n & rhash) > 0:
-                        if rops[n] == 'leq':
-                            if int(row[rfhash[n]]) <= int(rvals[n]):
-                                result += 2 ** n
-                        if rops[n] == 'eq':
-                            if int(row[rfhash[n]]) == int(rvals[n]):
-                                result += 2 ** n
-                if result == rhash:
-                    row[0] = risk
-                    rowct += 1
-                riter.writerow(row)
-    shutil.copyfile(day.tmpconnect, day.sconnect)
 
 
 def attack_heuristics(day):
@@ -125,9 +76,11 @@ def pandas_fan_out(day, threshold=20):
 def main():
     if len(sys.argv) != 3 or sys.argv[1] not in ("set_rules", "attack_heuristics", "pandas_fan_out"):
         sys.exit(__doc__)
+    if sys.argv[1] == "set_rules":
+        set_rules(Paths(sys.argv[2]))
+        return
     day = Day(sys.argv[2])
-    {"set_rules": set_rules, "attack_heuristics": attack_heuristics,
-     "pandas_fan_out": pandas_fan_out}[sys.argv[1]](day)
+    {"attack_heuristics": attack_heuristics, "pandas_fan_out": pandas_fan_out}[sys.argv[1]](day)
 
 
 if __name__ == "__main__":
