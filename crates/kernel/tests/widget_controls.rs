@@ -4,7 +4,7 @@
 mod common;
 
 use common::{position, Exchange, Kernel};
-use jupyter_protocol::{CommId, CommMsg, JupyterMessage, JupyterMessageContent};
+use jupyter_protocol::{CommId, CommMsg, CommOpen, JupyterMessage, JupyterMessageContent};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -126,7 +126,12 @@ async fn browser_choices_reach_rust_callbacks_which_write_into_an_output_area() 
     assert_eq!(output_state["_model_module"], "@jupyter-widgets/output");
     assert_eq!(output_state["_model_module_version"], "1.0.0");
 
-    let picked = frontend_sends(&mut kernel, &select, json!({"method": "update", "state": {"index": 2}, "buffer_paths": []})).await;
+    let picked = frontend_sends(
+        &mut kernel,
+        &select,
+        json!({"method": "update", "state": {"index": 2}, "buffer_paths": []}),
+    )
+    .await;
     assert_eq!(
         messages_on(&picked, &select),
         [json!({"method": "echo_update", "state": {"index": 2}, "buffer_paths": []})]
@@ -141,8 +146,18 @@ async fn browser_choices_reach_rust_callbacks_which_write_into_an_output_area() 
     );
     ends_idle_after(&picked, &output);
 
-    frontend_sends(&mut kernel, &radio, json!({"method": "update", "state": {"index": 2}, "buffer_paths": []})).await;
-    let typed = frontend_sends(&mut kernel, &text, json!({"method": "update", "state": {"value": "10.0.0.9"}, "buffer_paths": []})).await;
+    frontend_sends(
+        &mut kernel,
+        &radio,
+        json!({"method": "update", "state": {"index": 2}, "buffer_paths": []}),
+    )
+    .await;
+    let typed = frontend_sends(
+        &mut kernel,
+        &text,
+        json!({"method": "update", "state": {"value": "10.0.0.9"}, "buffer_paths": []}),
+    )
+    .await;
     assert_eq!(messages_on(&typed, &text)[0]["method"], "echo_update");
     let submitted = frontend_sends(
         &mut kernel,
@@ -177,4 +192,63 @@ async fn browser_choices_reach_rust_callbacks_which_write_into_an_output_area() 
         ),
         "closing the output closes its comm"
     );
+}
+
+/// Widgets made by two cells: each cell that creates widgets links its own copy of the
+/// library (evcxr links `:dep` crates statically into every cell), so each opens its own
+/// bridge connection. The user's typing must reach both, and a page reload (the widget
+/// manager's `request_states`) must get the widgets of both in one answer.
+#[tokio::test]
+async fn widgets_of_an_earlier_cell_still_hear_the_browser_after_a_later_cell_made_widgets() {
+    let mut kernel = Kernel::start("two-cells").await;
+    kernel.execute(":dep flow_edge_widgets").await;
+    let mut ids = Vec::new();
+    for name in ["first", "second"] {
+        let cell = kernel
+            .execute(&format!(
+                "let {name} = flow_edge_widgets::Text::new(\"\"); {name}.model_id().to_owned()"
+            ))
+            .await;
+        ids.push(plain_result(&cell).trim_matches('"').to_owned());
+    }
+    for id in &ids {
+        let typed = frontend_sends(
+            &mut kernel,
+            id,
+            json!({"method": "update", "state": {"value": "typed"}, "buffer_paths": []}),
+        )
+        .await;
+        assert_eq!(
+            messages_on(&typed, id),
+            [json!({"method": "echo_update", "state": {"value": "typed"}, "buffer_paths": []})],
+            "widget {id}: {}",
+            typed.stream_text("stderr")
+        );
+    }
+    let read = kernel
+        .execute("format!(\"{} {}\", first.value(), second.value())")
+        .await;
+    assert_eq!(plain_result(&read), "\"typed typed\"");
+
+    let control: JupyterMessage = CommOpen {
+        comm_id: CommId("control-two-cells".into()),
+        target_name: "jupyter.widget.control".into(),
+        ..CommOpen::default()
+    }
+    .into();
+    kernel.send_comm(control, Duration::from_secs(30)).await;
+    let reload = frontend_sends(
+        &mut kernel,
+        "control-two-cells",
+        json!({"method": "request_states"}),
+    )
+    .await;
+    let answers = messages_on(&reload, "control-two-cells");
+    assert_eq!(answers.len(), 1, "one update_states for the whole kernel");
+    for id in &ids {
+        assert_eq!(
+            answers[0]["states"][id]["state"]["value"], "typed",
+            "widget {id} is in the reloaded states"
+        );
+    }
 }

@@ -590,3 +590,23 @@ fn without_the_kernel_the_new_widgets_render_as_readable_static_html() {
     );
     assert!(NEEDS_KERNEL.contains("flow-edge kernel"));
 }
+
+#[test]
+fn a_panicking_on_change_is_reported_and_the_selection_still_applies() {
+    let mut kernel = FakeKernel::start("select-panic");
+    let hosts = Select::new(["a", "b"]);
+    hosts.on_change(|_| panic!("listbox callback failed"));
+    kernel.drain();
+    let published = kernel.frontend_sends(
+        hosts.model_id(),
+        json!({"method": "update", "state": {"index": 1}, "buffer_paths": []}),
+    );
+    assert_eq!(hosts.value().as_deref(), Some("b"));
+    match &published[..] {
+        [BridgeMessage::CommMsg { .. }, BridgeMessage::Stream { name, text, .. }] => {
+            assert_eq!(*name, crate::wire::StreamName::Stderr);
+            assert!(text.contains("listbox callback failed"), "{text}");
+        }
+        other => panic!("expected the echo then one stderr stream, got {other:?}"),
+    }
+}

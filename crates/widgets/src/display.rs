@@ -5,6 +5,7 @@
 //! frontend knows the model); anywhere else (plain evcxr_jupyter, the REPL) it shows as
 //! static HTML and text saying that interaction needs the flow-edge kernel.
 
+use crate::controls::layout;
 use crate::model::Model;
 use crate::protocol::{self, VIEW_MIME_TYPE};
 use std::io::Write;
@@ -12,6 +13,18 @@ use std::io::Write;
 /// What a static rendering says about the missing kernel.
 pub(crate) const NEEDS_KERNEL: &str =
     "Interactive widgets need the flow-edge kernel (kernel name \"flow-edge\"); this is a static view.";
+
+/// The static HTML of a widget in a wrapper carrying its layout's CSS (size, margins).
+pub(crate) fn static_html(model: &Model) -> String {
+    let css = model
+        .layout()
+        .map(|l| layout::inline_css(l))
+        .unwrap_or_default();
+    format!(
+        "<div style=\"{css}\">{}</div>",
+        (model.kind().render_html)(model)
+    )
+}
 
 /// Prints the output blocks for `model` on stdout, for evcxr to collect.
 pub(crate) fn show(model: &Model) {
@@ -27,7 +40,7 @@ pub(crate) fn show(model: &Model) {
     } else {
         let html = format!(
             "<div class=\"flow-edge-static-widget\">{}<p><small><i>{}</i></small></p></div>",
-            (model.kind().render_html)(model),
+            static_html(model),
             crate::model::escape_html(NEEDS_KERNEL)
         );
         vec![

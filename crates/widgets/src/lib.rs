@@ -33,6 +33,10 @@
 //! - The widgets live in evcxr's subprocess; they reach the frontend through the kernel's
 //!   bridge socket ([`wire`] describes it), connected on first use.
 //! - Callbacks must not print to stdout; use [`print_to_frontend`] or an [`Output`].
+//! - evcxr links `:dep` crates into every cell separately, so each cell that creates widgets
+//!   has its own copy of this library and its own bridge connection. The kernel routes the
+//!   browser's messages for a widget to the connection that created it, so widgets of every
+//!   cell stay live; a widget handle is usable from later cells too (it carries its model).
 //! - Outside the flow-edge kernel a widget renders as static HTML (a listbox as a list of
 //!   its options, ...) and says that interaction needs the flow-edge kernel.
 //!

@@ -1,7 +1,8 @@
 //! The library's end of the kernel bridge, and the widgets it knows.
 //!
-//! One session per process (a `static`: `:dep` crates are dylibs loaded once, so every cell
-//! shares it). It connects to the socket named by [`BRIDGE_ENV`] on first use and again after
+//! One session per copy of this library (a `static`). evcxr links `:dep` crates statically
+//! into each cell, so every cell that creates widgets has its own session and connection; the
+//! kernel routes each widget's messages to the connection that opened it. It connects to the socket named by [`BRIDGE_ENV`] on first use and again after
 //! the link dropped; without that variable (plain evcxr, the REPL) widgets render statically.
 //!
 //! Threads: a reader routes the kernel's `ack`s to the waiting senders and its requests to a

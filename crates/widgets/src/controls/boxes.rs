@@ -1,6 +1,7 @@
 //! `HBox`, `VBox` and `WidgetBox` (ipywidgets' `Box`): containers of other widgets.
 
 use super::layout;
+use crate::display;
 use crate::model::{Kind, Model, Module};
 use crate::protocol::{self, MODEL_REFERENCE_PREFIX};
 use crate::widget::{create_dom_widget, widget_handle, Widget};
@@ -69,28 +70,20 @@ fn child_models(model: &Model) -> Vec<Arc<Model>> {
         .collect()
 }
 
-/// Static HTML of a box: a flex container of its children, each with its own layout's CSS,
-/// so a static panel keeps the arrangement of the live one.
+/// Static HTML of a box: a flex container of its children, each in a wrapper carrying its
+/// own layout, so a static panel keeps the arrangement of the live one. The box's own size
+/// and margins are on its wrapper; here only what arranges the children.
 fn render_children(model: &Model, direction: &str) -> String {
     let inner: String = child_models(model)
         .iter()
-        .map(|child| {
-            let css = child
-                .layout()
-                .map(|l| layout::inline_css(l))
-                .unwrap_or_default();
-            format!(
-                "<div style=\"{css}\">{}</div>",
-                (child.kind().render_html)(child)
-            )
-        })
+        .map(|child| display::static_html(child))
         .collect();
-    let own_css = model
+    let arrangement = model
         .layout()
-        .map(|l| layout::inline_css(l))
+        .map(|l| layout::container_css(l))
         .unwrap_or_default();
     format!(
-        "<div style=\"display:flex;flex-direction:{direction};gap:4px;{own_css}\">{inner}</div>"
+        "<div style=\"display:flex;flex-direction:{direction};gap:4px;{arrangement}\">{inner}</div>"
     )
 }
 

@@ -74,10 +74,27 @@ pub(crate) fn new_layout() -> Arc<Model> {
     Model::create(&LAYOUT, attributes)
 }
 
+/// The properties that arrange a flex container's items rather than place the container.
+const CONTAINER_ATTRIBUTES: &[&str] = &[
+    "align_content",
+    "align_items",
+    "flex_flow",
+    "justify_content",
+];
+
 /// The CSS properties set on a layout, as an inline `style` attribute for static views.
 pub(crate) fn inline_css(layout: &Model) -> String {
+    css_of(layout, LAYOUT_ATTRIBUTES)
+}
+
+/// The set properties that arrange a box's children, for the static view's flex container.
+pub(crate) fn container_css(layout: &Model) -> String {
+    css_of(layout, CONTAINER_ATTRIBUTES)
+}
+
+fn css_of(layout: &Model, attributes: &[&str]) -> String {
     let state = layout.state();
-    LAYOUT_ATTRIBUTES
+    attributes
         .iter()
         .filter_map(|name| {
             let value = state.get(*name)?.as_str()?;
