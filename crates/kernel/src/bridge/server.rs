@@ -1,9 +1,13 @@
 //! The bridge server: accepts the widgets library, publishes what it sends, forwards the
 //! frontend's comm messages to it.
 //!
-//! One library connection is live at a time. A new connection (evcxr restarted its
-//! subprocess, so the library's `static` is fresh) replaces the old one; callbacks the old
-//! one still owed are given up so the shell loop does not wait for a dead process.
+//! Several library connections can be live at once: evcxr links a `:dep` crate statically into
+//! each cell, so every cell that creates widgets has its own copy of the library's statics and
+//! connects on its own. Each widget comm belongs to the connection that opened it, and the
+//! frontend's messages for it go there; comms the frontend opened (the widget manager's
+//! control comm) go to every connection, and their `request_states` answers are merged into
+//! one. A connection that closes (its process died) takes its comms with it, and callbacks it
+//! still owed are given up so the shell loop does not wait for a dead process.
 
 use super::CommRegistry;
 use crate::protocol::iopub::{CurrentRequest, Publisher};
@@ -27,6 +31,8 @@ use tokio::sync::oneshot;
 pub(crate) enum ForwardError {
     /// No library connected: no widget was created since evcxr (re)started.
     NotConnected,
+    /// The comm is not open (its widget was closed, or its process is gone).
+    UnknownComm,
     /// The socket write failed (the library's process died).
     Write(std::io::Error),
 }
@@ -35,6 +41,7 @@ impl fmt::Display for ForwardError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ForwardError::NotConnected => write!(f, "no widgets library is connected"),
+            ForwardError::UnknownComm => write!(f, "no open comm has that id"),
             ForwardError::Write(error) => {
                 write!(f, "writing to the widgets library failed: {error}")
             }
@@ -57,8 +64,11 @@ impl Link {
 }
 
 struct Inner {
-    active: Mutex<Option<Arc<Link>>>,
-    pending_done: Mutex<HashMap<u64, oneshot::Sender<()>>>,
+    links: Mutex<Vec<Arc<Link>>>,
+    /// Requests forwarded to a library and not done yet: seq → (link generation, waiter).
+    pending_done: Mutex<HashMap<u64, (u64, oneshot::Sender<()>)>>,
+    /// Frontend comms whose library replies are being gathered instead of published.
+    collecting: Mutex<HashMap<String, Vec<Value>>>,
     next_seq: AtomicU64,
     generations: AtomicU64,
     publisher: Publisher,
@@ -87,8 +97,9 @@ impl Bridge {
         let listener = UnixListener::bind(socket_path)?;
         let bridge = Bridge {
             inner: Arc::new(Inner {
-                active: Mutex::new(None),
+                links: Mutex::new(Vec::new()),
                 pending_done: Mutex::new(HashMap::new()),
+                collecting: Mutex::new(HashMap::new()),
                 next_seq: AtomicU64::new(1),
                 generations: AtomicU64::new(0),
                 publisher,
@@ -110,7 +121,7 @@ impl Bridge {
                         generation: self.inner.generations.fetch_add(1, Ordering::SeqCst) + 1,
                         writer: tokio::sync::Mutex::new(writer),
                     });
-                    self.replace_link(Some(Arc::clone(&link)));
+                    lock(&self.inner.links).push(Arc::clone(&link));
                     let reading = self.clone();
                     tokio::spawn(async move { reading.read_library(link, reader).await });
                 }
@@ -122,12 +133,12 @@ impl Bridge {
         }
     }
 
-    /// Makes `link` the live connection; whatever the previous one owed is given up.
-    fn replace_link(&self, link: Option<Arc<Link>>) {
-        *lock(&self.inner.active) = link;
+    /// Forgets a closed connection: its comms, and whatever it still owed.
+    fn drop_link(&self, generation: u64) {
+        lock(&self.inner.links).retain(|link| link.generation != generation);
         // Dropping the senders wakes the waiters with an error.
-        lock(&self.inner.pending_done).clear();
-        self.inner.comms.forget_library_comms();
+        lock(&self.inner.pending_done).retain(|_, (owner, _)| *owner != generation);
+        self.inner.comms.forget_comms_of(generation);
     }
 
     async fn read_library(self, link: Arc<Link>, reader: OwnedReadHalf) {
@@ -145,12 +156,7 @@ impl Bridge {
                 }
             }
         }
-        let still_active = lock(&self.inner.active)
-            .as_ref()
-            .is_some_and(|active| active.generation == link.generation);
-        if still_active {
-            self.replace_link(None);
-        }
+        self.drop_link(link.generation);
     }
 
     /// Publishes a request of the library on iopub, parented to the current shell request,
@@ -159,7 +165,7 @@ impl Bridge {
         let seq = message.seq();
         let (content, metadata): (JupyterMessageContent, Value) = match message {
             BridgeMessage::Done { seq } => {
-                if let Some(waiter) = lock(&self.inner.pending_done).remove(&seq) {
+                if let Some((_, waiter)) = lock(&self.inner.pending_done).remove(&seq) {
                     // The shell may have stopped waiting (timeout); then nobody is told.
                     let _ = waiter.send(());
                 }
@@ -176,7 +182,9 @@ impl Bridge {
                 metadata,
                 ..
             } => {
-                self.inner.comms.opened(&comm_id, &target_name, true);
+                self.inner
+                    .comms
+                    .opened(&comm_id, &target_name, Some(link.generation));
                 let open = CommOpen {
                     comm_id: CommId(comm_id),
                     target_name,
@@ -191,6 +199,9 @@ impl Bridge {
                 metadata,
                 ..
             } => {
+                let Some(data) = self.keep_if_collecting(&comm_id, data) else {
+                    return self.acknowledge(link, seq).await;
+                };
                 let msg = CommMsg {
                     comm_id: CommId(comm_id),
                     data: object(data),
@@ -218,28 +229,73 @@ impl Bridge {
             .publisher
             .send_confirmed(parent.as_ref(), content, metadata)
             .await;
+        self.acknowledge(link, seq).await;
+    }
+
+    async fn acknowledge(&self, link: &Link, seq: u64) {
         if let Err(error) = link.write(&BridgeMessage::Ack { seq }).await {
             eprintln!("flow-edge-kernel: acknowledging the widgets library failed: {error}");
         }
     }
 
-    /// Sends a frontend comm message to the library; the receiver fires when the library
-    /// reports it handled (callbacks included), and errors if the library went away.
+    /// Keeps `data` if replies on `comm_id` are being collected (None), else gives it back.
+    fn keep_if_collecting(&self, comm_id: &str, data: Value) -> Option<Value> {
+        match lock(&self.inner.collecting).get_mut(comm_id) {
+            Some(replies) => {
+                replies.push(data);
+                None
+            }
+            None => Some(data),
+        }
+    }
+
+    /// From now on, the libraries' messages on `comm_id` are kept for [`Bridge::collected`]
+    /// instead of being published.
+    pub(crate) fn collect_replies(&self, comm_id: &str) {
+        lock(&self.inner.collecting).insert(comm_id.to_owned(), Vec::new());
+    }
+
+    /// The message data the libraries sent on `comm_id` since [`Bridge::collect_replies`];
+    /// publishing resumes.
+    pub(crate) fn collected(&self, comm_id: &str) -> Vec<Value> {
+        lock(&self.inner.collecting)
+            .remove(comm_id)
+            .unwrap_or_default()
+    }
+
+    /// Sends a frontend message on `comm_id` to the connection that owns the comm, or to
+    /// every connection for a comm the frontend opened. Each receiver fires when its library
+    /// reports the message handled (callbacks included), and errors if the library went away.
     pub(crate) async fn forward(
         &self,
-        build: impl FnOnce(u64) -> BridgeMessage,
-    ) -> Result<oneshot::Receiver<()>, ForwardError> {
-        let link = lock(&self.inner.active)
-            .clone()
-            .ok_or(ForwardError::NotConnected)?;
-        let seq = self.inner.next_seq.fetch_add(1, Ordering::SeqCst);
-        let (done, finished) = oneshot::channel();
-        lock(&self.inner.pending_done).insert(seq, done);
-        if let Err(error) = link.write(&build(seq)).await {
-            lock(&self.inner.pending_done).remove(&seq);
-            return Err(ForwardError::Write(error));
+        comm_id: &str,
+        build: impl Fn(u64) -> BridgeMessage,
+    ) -> Result<Vec<oneshot::Receiver<()>>, ForwardError> {
+        let owner = self
+            .inner
+            .comms
+            .owner(comm_id)
+            .ok_or(ForwardError::UnknownComm)?;
+        let links: Vec<Arc<Link>> = lock(&self.inner.links)
+            .iter()
+            .filter(|link| owner.is_none_or(|generation| link.generation == generation))
+            .cloned()
+            .collect();
+        if links.is_empty() {
+            return Err(ForwardError::NotConnected);
         }
-        Ok(finished)
+        let mut receivers = Vec::with_capacity(links.len());
+        for link in links {
+            let seq = self.inner.next_seq.fetch_add(1, Ordering::SeqCst);
+            let (done, finished) = oneshot::channel();
+            lock(&self.inner.pending_done).insert(seq, (link.generation, done));
+            if let Err(error) = link.write(&build(seq)).await {
+                lock(&self.inner.pending_done).remove(&seq);
+                return Err(ForwardError::Write(error));
+            }
+            receivers.push(finished);
+        }
+        Ok(receivers)
     }
 }
 

@@ -2,8 +2,9 @@
 //!
 //! Handled in the shell loop, after any running cell (as ipykernel does). The kernel goes
 //! idle only when the library reports the message handled, callbacks included, or when the
-//! callback timeout passed (reported on stderr). Without a library, the kernel answers the
-//! widget manager's `request_states` itself with no states, and closes other comms.
+//! callback timeout passed (reported on stderr). The widget manager's `request_states` goes to
+//! every library connection and the kernel answers it once, with all their states merged (no
+//! states without a library); comms on other targets nobody implements are closed.
 
 use super::Services;
 use crate::bridge::ForwardError;
@@ -31,8 +32,8 @@ pub(crate) fn callback_timeout() -> Duration {
 
 pub(crate) async fn comm_open(services: &Services, request: &JupyterMessage, open: &CommOpen) {
     let comm_id = open.comm_id.0.clone();
-    services.comms.opened(&comm_id, &open.target_name, false);
-    let forwarded = forward_and_wait(services, request, |seq| BridgeMessage::CommOpen {
+    services.comms.opened(&comm_id, &open.target_name, None);
+    let forwarded = forward_and_wait(services, request, &comm_id, |seq| BridgeMessage::CommOpen {
         seq,
         comm_id: comm_id.clone(),
         target_name: open.target_name.clone(),
@@ -54,43 +55,55 @@ pub(crate) async fn comm_open(services: &Services, request: &JupyterMessage, ope
 }
 
 pub(crate) async fn comm_msg(services: &Services, request: &JupyterMessage, msg: &CommMsg) {
-    let forwarded = forward_and_wait(services, request, |seq| BridgeMessage::CommMsg {
+    let comm_id = &msg.comm_id.0;
+    let asks_for_states = msg.data.get("method").and_then(Value::as_str) == Some("request_states");
+    if asks_for_states {
+        services.bridge.collect_replies(comm_id);
+    }
+    let forwarded = forward_and_wait(services, request, comm_id, |seq| BridgeMessage::CommMsg {
         seq,
-        comm_id: msg.comm_id.0.clone(),
+        comm_id: comm_id.clone(),
         data: Value::Object(msg.data.clone()),
         metadata: request.metadata.clone(),
     })
     .await;
-    if forwarded.is_err() {
-        let asks_for_states =
-            msg.data.get("method").and_then(Value::as_str) == Some("request_states");
-        if asks_for_states {
-            let data = widgets::update_states_data(Map::new());
-            services.publisher.send(
-                Some(request),
-                CommMsg {
-                    comm_id: msg.comm_id.clone(),
-                    data: data.as_object().cloned().unwrap_or_default(),
-                },
-            );
-        } else {
-            eprintln!(
-                "flow-edge-kernel: comm_msg for {} dropped: no widgets library is connected",
-                msg.comm_id.0
-            );
-        }
+    if asks_for_states {
+        let states = merged_states(services.bridge.collected(comm_id));
+        let data = widgets::update_states_data(states);
+        services.publisher.send(
+            Some(request),
+            CommMsg {
+                comm_id: msg.comm_id.clone(),
+                data: data.as_object().cloned().unwrap_or_default(),
+            },
+        );
+    } else if let Err(error) = forwarded {
+        eprintln!("flow-edge-kernel: comm_msg for {comm_id} dropped: {error}");
     }
 }
 
+/// One `states` map out of the `update_states` replies of every library connection.
+fn merged_states(replies: Vec<Value>) -> Map<String, Value> {
+    let mut states = Map::new();
+    for reply in replies {
+        if let Some(Value::Object(more)) = reply.get("states") {
+            states.extend(more.clone());
+        }
+    }
+    states
+}
+
 pub(crate) async fn comm_close(services: &Services, request: &JupyterMessage, close: &CommClose) {
-    services.comms.closed(&close.comm_id.0);
     // A library that is not there has nothing to close; not an error.
-    let _ = forward_and_wait(services, request, |seq| BridgeMessage::CommClose {
-        seq,
-        comm_id: close.comm_id.0.clone(),
-        data: Value::Object(close.data.clone()),
+    let _ = forward_and_wait(services, request, &close.comm_id.0, |seq| {
+        BridgeMessage::CommClose {
+            seq,
+            comm_id: close.comm_id.0.clone(),
+            data: Value::Object(close.data.clone()),
+        }
     })
     .await;
+    services.comms.closed(&close.comm_id.0);
 }
 
 pub(crate) fn comm_info(services: &Services, info: &CommInfoRequest) -> CommInfoReply {
@@ -106,19 +119,24 @@ pub(crate) fn comm_info(services: &Services, info: &CommInfoRequest) -> CommInfo
     }
 }
 
-/// Forwards to the library and waits for its `done`, at most the callback timeout.
-/// Err means the library did not get the message (not connected, or gone).
+/// Forwards to the libraries concerned by `comm_id` and waits for their `done`, at most the
+/// callback timeout in all. Err means no library got the message (not connected, or gone).
 async fn forward_and_wait(
     services: &Services,
     request: &JupyterMessage,
-    build: impl FnOnce(u64) -> BridgeMessage,
+    comm_id: &str,
+    build: impl Fn(u64) -> BridgeMessage,
 ) -> Result<(), ForwardError> {
-    let finished = services.bridge.forward(build).await?;
+    let receivers = services.bridge.forward(comm_id, build).await?;
     let timeout = callback_timeout();
-    match tokio::time::timeout(timeout, finished).await {
-        Ok(Ok(())) => Ok(()),
-        // The library's process went away mid-callback; it got the message, though.
-        Ok(Err(_)) => Ok(()),
+    // A receiver that errs means its process went away mid-callback; it got the message.
+    let all_done = async {
+        for finished in receivers {
+            let _ = finished.await;
+        }
+    };
+    match tokio::time::timeout(timeout, all_done).await {
+        Ok(()) => Ok(()),
         Err(_) => {
             let warning = format!(
                 "flow-edge-kernel: a widget callback still runs after {:.0} s; the kernel stops \
