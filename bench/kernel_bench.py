@@ -30,7 +30,7 @@ let bench_button = Button::new("Click me");
         html.set_value(format!("{n}"));
     });
 }
-VBox::new(vec![bench_button.clone().into(), bench_html.clone().into()])
+VBox::new([bench_button.widget(), bench_html.widget()])
 """,
 ]
 

@@ -27,6 +27,9 @@
 //! * [`Row`]: the decoded view of one row, with its line number for errors.
 //! * [`Day::update_severities`]: the one write path. Scoring and rules use it.
 //! * [`Error`]: one error type; content errors name file, line and column.
+//! * [`Panel`] (`day.panel()`): the notebook's scoring panel, live widgets under the
+//!   flow-edge kernel, the listbox values and method calls in the evcxr REPL
+//!   (see [`panel`]).
 //!
 //! ## Data safety
 //!

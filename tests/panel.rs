@@ -55,7 +55,9 @@ fn scoring_a_source_ip_reports_the_count_and_removes_it_from_the_listbox_when_al
     let panel = panel(&day);
     let ip = panel.lists().src_ips[0].clone();
     let preview = panel.preview(&Selection::new().src_ip(ip.clone())).unwrap();
-    let report = panel.score(&Selection::new().src_ip(ip.clone()), 1).unwrap();
+    let report = panel
+        .score(&Selection::new().src_ip(ip.clone()), 1)
+        .unwrap();
     assert_eq!(report.scored, preview.matched);
     assert!(report.scored > 0);
     assert!(!panel.lists().src_ips.contains(&ip));
@@ -91,12 +93,16 @@ fn undo_gives_back_both_files_byte_for_byte() {
     let (flow, feedback) = (bytes(&day.paths().flow), bytes(&day.paths().feedback));
     let panel = panel(&day);
     let ip = panel.lists().src_ips[0].clone();
-    let report = panel.score(&Selection::new().quick_ip(ip), 3).unwrap();
+    let selection = Selection::new().quick_ip(ip);
+    let before = panel.preview(&selection).unwrap();
+    let report = panel.score(&selection, 3).unwrap();
     assert!(report.scored > 0);
     assert_ne!(bytes(&day.paths().flow), flow);
-    assert_eq!(panel.undo().unwrap(), report.scored);
+    assert_eq!(panel.undo().unwrap().rows, report.scored);
     assert_eq!(bytes(&day.paths().flow), flow);
     assert_eq!(bytes(&day.paths().feedback), feedback);
+    // The preview shows the previous severities again.
+    assert_eq!(panel.preview(&selection).unwrap(), before);
     assert!(panel.log()[0].undone);
     // Only once.
     assert!(matches!(panel.undo(), Err(UndoError::Stale(_))));
@@ -140,13 +146,18 @@ fn save_sorts_refreshes_and_shows_the_upload_failure_without_touching_local_file
     let (_oa, day) = oa_day(300);
     let panel = panel(&day);
     let ip = panel.lists().src_ips[1].clone();
-    panel.score(&Selection::new().src_ip(ip.clone()), 1).unwrap();
+    panel
+        .score(&Selection::new().src_ip(ip.clone()), 1)
+        .unwrap();
     let feedback = bytes(&day.paths().feedback);
     let outcome = panel.save();
     let sort = outcome.sort.as_ref().unwrap();
     assert!(sort.by_severity[0] > 0);
     let shown = outcome.to_string();
-    assert!(shown.contains("Suspicious connects successfully updated"), "{shown}");
+    assert!(
+        shown.contains("Suspicious connects successfully updated"),
+        "{shown}"
+    );
     assert!(shown.contains("Feedback not uploaded"), "{shown}");
     assert!(shown.contains("no-such-spot.conf"), "{shown}");
     assert_eq!(bytes(&day.paths().feedback), feedback);

@@ -1,0 +1,106 @@
+// Browser-side figures of the Edge Investigation panel, in a real JupyterLab + Chromium:
+//   * Run All to a usable panel (four listboxes and the Score button shown), with a cold evcxr
+//     build folder (EVCXR_TMPDIR empty) and a warm one (the same folder again);
+//   * live preview: choosing a source IP until the preview shows its rows;
+//   * Score: click until the status says `N matching connections scored`.
+// On generated days of each size (scripts/make-demo-tree). Prints a Markdown table.
+//
+//   scripts/build-kernel && node bench/panel_browser.mjs [rows,rows...]   (default 10000,1000000)
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot, startLab } from '../tests/browser/lab.mjs';
+
+const DATE = '20160708';
+const sizes = (process.argv[2] ?? '10000,1000000').split(',').map(Number);
+const target = process.env.CARGO_TARGET_DIR ?? join(repoRoot, 'target');
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const max = (xs) => Math.max(...xs);
+
+async function session(root, evcxrDir, measureClicks) {
+  process.env.EVCXR_TMPDIR = evcxrDir;
+  process.env.FLOW_EDGE_SPOT_CONF = join(root, 'no-spot.conf');
+  const lab = await startLab({ rootDir: root });
+  const page = lab.page;
+  try {
+    await lab.openNotebook(`ipynb/flow/${DATE}/Edge_Investigation.ipynb`);
+    const started = Date.now();
+    await page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-all-cells'));
+    const listboxes = page.locator('.jupyter-widgets.widget-select select');
+    await listboxes.nth(3).waitFor({ timeout: 900_000 });
+    await page.locator('.jupyter-widgets button', { hasText: 'Score' }).waitFor({ timeout: 60_000 });
+    const usable = Date.now() - started;
+    await lab.runAllCells();
+    if (!measureClicks) return { usable };
+
+    const preview = page.locator('.jupyter-widgets.widget-html', { hasText: 'Preview:' });
+    const previews = [];
+    for (let i = 1; i <= 8; i++) {
+      const label = (await listboxes.nth(0).locator('option').nth(i).textContent()).replace(/\u00a0/g, ' ');
+      const ip = label.split(' ')[0];
+      const t = Date.now();
+      await listboxes.nth(0).selectOption({ index: i });
+      await page.waitForFunction(
+        (wanted) => [...document.querySelectorAll('.jupyter-widgets.widget-html')].some(
+          (n) => n.textContent.includes('Preview:') && n.textContent.replace(/\u00a0/g, ' ').includes(wanted),
+        ),
+        ip,
+        { timeout: 60_000, polling: 'raf' },
+      );
+      previews.push(Date.now() - t);
+    }
+    await preview.first().waitFor();
+
+    const clicks = [];
+    for (let i = 1; i <= 3; i++) {
+      await listboxes.nth(0).selectOption({ index: i });
+      await page.waitForTimeout(300);
+      // The status widget is rewritten once, when the scoring finished.
+      await page.evaluate(() => {
+        window.__statusChanged = false;
+        const widget = document.querySelector('.flow-edge-status').closest('.widget-html');
+        new MutationObserver((_, observer) => {
+          if (/matching connections scored/.test(widget.textContent)) {
+            window.__statusChanged = true;
+            observer.disconnect();
+          }
+        }).observe(widget, { childList: true, subtree: true, characterData: true });
+      });
+      const t = Date.now();
+      await page.locator('.jupyter-widgets button', { hasText: 'Score' }).click();
+      await page.waitForFunction(() => window.__statusChanged, null, { timeout: 300_000, polling: 'raf' });
+      clicks.push(Date.now() - t);
+    }
+    return { usable, previews, clicks };
+  } finally {
+    await lab.stop();
+  }
+}
+
+const lines = [];
+for (const rows of sizes) {
+  const root = mkdtempSync(join(tmpdir(), `flow-edge-bench-${rows}-`));
+  execFileSync(join(repoRoot, 'scripts', 'make-demo-tree'), [root, String(rows), DATE], {
+    env: { ...process.env, FLOW_EDGE_CLI: join(target, 'release', 'flow-edge') },
+  });
+  const evcxrDir = mkdtempSync(join(tmpdir(), 'flow-edge-evcxr-'));
+  try {
+    const cold = await session(root, evcxrDir, false);
+    // The cold session left its notebook state on disk untouched; start again on the same day.
+    const warm = await session(root, evcxrDir, true);
+    lines.push(
+      `| ${rows} | ${(cold.usable / 1000).toFixed(1)} | ${(warm.usable / 1000).toFixed(1)} | ` +
+        `${warm.previews[0]} | ${median(warm.previews.slice(1))} | ${max(warm.previews.slice(1))} | ` +
+        `${median(warm.clicks)} | ${max(warm.clicks)} |`,
+    );
+    console.error(rows, JSON.stringify({ cold, warm }));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(evcxrDir, { recursive: true, force: true });
+  }
+}
+console.log('| rows | Run All to usable panel, cold evcxr build (s) | same, warm (s) | first preview (ms) | preview p50 (ms) | preview max (ms) | Score click to status p50 (ms) | max (ms) |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const line of lines) console.log(line);

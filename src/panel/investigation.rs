@@ -1,0 +1,272 @@
+//! What the panel does, without widgets: score, save, undo, preview, and the lists they
+//! refresh. The widget view ([`super::view`]) only reads controls and shows outcomes, so
+//! every behaviour here is testable without a browser.
+
+use super::index::{FlowIndex, Preview};
+use crate::context::NetworkContext;
+use crate::day::{Day, ListboxValues, ScoreReport};
+use crate::error::Error;
+use crate::selection::Selection;
+use crate::sort::SortReport;
+use crate::spot_conf::SpotConfig;
+use crate::undo::{self, ScoringRecord, UndoError};
+use crate::upload::{self, ScpOptions, UploadError, UploadReport, UploadTarget};
+use std::path::PathBuf;
+
+/// Environment variable naming the Spot configuration the panel's upload reads instead of
+/// `/etc/duxbay.conf` (or `/etc/spot.conf`).
+pub const SPOT_CONF_ENV: &str = "FLOW_EDGE_SPOT_CONF";
+
+/// Where the feedback goes after *Save*.
+#[derive(Debug, Clone, Default)]
+pub struct UploadSettings {
+    /// The Spot configuration file; `None` reads `/etc/duxbay.conf`, then `/etc/spot.conf`.
+    pub spot_conf: Option<PathBuf>,
+    /// How `scp` is run.
+    pub scp: ScpOptions,
+}
+
+impl UploadSettings {
+    /// The defaults, with the configuration path taken from `FLOW_EDGE_SPOT_CONF` when set.
+    pub fn from_env() -> UploadSettings {
+        UploadSettings {
+            spot_conf: std::env::var_os(SPOT_CONF_ENV)
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from),
+            scp: ScpOptions::default(),
+        }
+    }
+}
+
+/// One scoring made from the panel, for the table of what was scored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedScoring {
+    /// The selection in words (`quick IP 10.0.0.5`, `source IP 10.0.0.1, dest port 80`).
+    pub selection: String,
+    /// The rating given.
+    pub rating: u8,
+    /// Rows rated.
+    pub rows: u64,
+    /// True once undone.
+    pub undone: bool,
+}
+
+/// What *Save* did: the sort, then the upload (tried only when the sort succeeded).
+#[derive(Debug)]
+pub struct SaveOutcome {
+    /// The save-and-sort.
+    pub sort: Result<SortReport, Error>,
+    /// Why the lists could not be read again after the sort, if they could not.
+    pub refresh: Option<Error>,
+    /// The feedback upload.
+    pub upload: Option<Result<UploadReport, UploadError>>,
+}
+
+/// The panel's state: the day, its lists, the preview index, the last scoring.
+#[derive(Debug)]
+pub struct Investigation {
+    day: Day,
+    context: NetworkContext,
+    lists: ListboxValues,
+    index: Option<FlowIndex>,
+    last: Option<ScoringRecord>,
+    log: Vec<LoggedScoring>,
+    upload: UploadSettings,
+}
+
+/// The selection in words, for the log.
+pub fn describe(selection: &Selection) -> String {
+    let parts: Vec<String> = [
+        ("quick IP", &selection.quick_ip),
+        ("source IP", &selection.src_ip),
+        ("dest IP", &selection.dst_ip),
+        ("source port", &selection.sport),
+        ("dest port", &selection.dport),
+    ]
+    .iter()
+    .filter_map(|(name, value)| {
+        value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("{name} {v}"))
+    })
+    .collect();
+    parts.join(", ")
+}
+
+impl Investigation {
+    /// Reads the listbox values and the network context. The preview index is built on
+    /// first use (or by [`Investigation::ensure_index`] from a background thread).
+    pub fn open(day: Day, context: NetworkContext, upload: UploadSettings) -> Result<Self, Error> {
+        let lists = day.listbox_values()?;
+        Ok(Investigation {
+            day,
+            context,
+            lists,
+            index: None,
+            last: None,
+            log: Vec::new(),
+            upload,
+        })
+    }
+
+    /// The day.
+    pub fn day(&self) -> &Day {
+        &self.day
+    }
+
+    /// The network context (names beside addresses).
+    pub fn context(&self) -> &NetworkContext {
+        &self.context
+    }
+
+    /// The current listbox values.
+    pub fn lists(&self) -> &ListboxValues {
+        &self.lists
+    }
+
+    /// The scorings made from this panel, oldest first.
+    pub fn log(&self) -> &[LoggedScoring] {
+        &self.log
+    }
+
+    /// True when the last scoring can be undone (as far as known without the lock).
+    pub fn can_undo(&self) -> bool {
+        self.last.as_ref().is_some_and(ScoringRecord::is_undoable)
+    }
+
+    /// Builds the index if there is none or the file changed since (another notebook, the
+    /// command line).
+    pub fn ensure_index(&mut self) -> Result<&FlowIndex, Error> {
+        let kept = match self.index.take() {
+            Some(index) if index.is_current()? => index,
+            _ => FlowIndex::build(&self.day.paths().flow)?,
+        };
+        Ok(self.index.insert(kept))
+    }
+
+    /// What `selection` would score.
+    pub fn preview(&mut self, selection: &Selection, limit: usize) -> Result<Preview, Error> {
+        let context = self.context.clone();
+        let mut preview = self.ensure_index()?.preview(selection, limit)?;
+        preview.first = preview.first.with_context(&context);
+        Ok(preview)
+    }
+
+    /// Scores `selection` with `rating`, refreshes the lists and the index, and remembers
+    /// the scoring for *Undo*.
+    pub fn score(&mut self, selection: &Selection, rating: u8) -> Result<ScoreReport, Error> {
+        let (report, record) = undo::score_recorded(&self.day, selection, rating)?;
+        if let Some(record) = record {
+            self.refresh_index_after(&record)?;
+            self.last = Some(record);
+            self.log.push(LoggedScoring {
+                selection: describe(selection),
+                rating,
+                rows: report.scored,
+                undone: false,
+            });
+        }
+        self.lists = self.day.listbox_values()?;
+        Ok(report)
+    }
+
+    /// After our own scoring, the index only needs the new severities when it described the
+    /// version the scoring read and the file kept its length (so every row kept its offset);
+    /// otherwise it is rebuilt.
+    fn refresh_index_after(&mut self, record: &ScoringRecord) -> Result<(), Error> {
+        if let (Some(index), Some(after)) = (self.index.as_mut(), record.flow_after) {
+            if index.identity() == record.flow_before && after.len() == record.flow_before.len() {
+                index.set_severities(
+                    record.changed.iter().map(|&(at, _)| at),
+                    record.rating,
+                    after,
+                );
+                return Ok(());
+            }
+        }
+        self.index = Some(FlowIndex::build(&self.day.paths().flow)?);
+        Ok(())
+    }
+
+    /// Undoes the last scoring made from this panel.
+    pub fn undo(&mut self) -> Result<u64, UndoError> {
+        let Some(record) = self.last.take() else {
+            return Err(UndoError::Stale("no scoring from this panel to undo"));
+        };
+        let after = undo::undo(self.day.paths(), &record)?;
+        if let Some(entry) = self.log.iter_mut().rev().find(|entry| !entry.undone) {
+            entry.undone = true;
+        }
+        // Undo rewrites the same one-byte fields back: rows keep their offsets, so the
+        // index only needs the old severities when it described the scored version.
+        match self.index.as_mut() {
+            Some(index)
+                if Some(index.identity()) == record.flow_after
+                    && after.len() == index.identity().len() =>
+            {
+                for &(at, previous) in &record.changed {
+                    index.set_severities([at], previous, after);
+                }
+            }
+            _ => self.index = Some(FlowIndex::build(&self.day.paths().flow)?),
+        }
+        self.lists = self.day.listbox_values()?;
+        Ok(record.changed.len() as u64)
+    }
+
+    /// Saves and sorts, refreshes the lists, then sends the feedback to the ML node.
+    pub fn save(&mut self) -> SaveOutcome {
+        let sort = self.day.save_and_sort();
+        if sort.is_err() {
+            // Nothing moved: the last scoring can still be undone.
+            return SaveOutcome {
+                sort,
+                refresh: None,
+                upload: None,
+            };
+        }
+        // The sort moved rows: the last scoring can no longer be undone row by row.
+        self.last = None;
+        let refresh = self
+            .day
+            .listbox_values()
+            .map(|lists| self.lists = lists)
+            .and_then(|()| FlowIndex::build(&self.day.paths().flow))
+            .map(|index| self.index = Some(index))
+            .err();
+        let upload = Some(self.upload_feedback());
+        SaveOutcome {
+            sort,
+            refresh,
+            upload,
+        }
+    }
+
+    /// Sends `flow_scores_fb.csv` as the original `ml_feedback` did.
+    pub fn upload_feedback(&self) -> Result<UploadReport, UploadError> {
+        let variables = upload::day_variables(&self.day.paths().dir);
+        let config = match &self.upload.spot_conf {
+            Some(path) => SpotConfig::load(path, &variables),
+            None => SpotConfig::load_default(&variables),
+        }
+        .map_err(UploadError::from)?;
+        let target = UploadTarget::from_config(&config)?;
+        upload::upload_day_feedback(&self.day, &target, &self.upload.scp)
+    }
+
+    /// Summary counts of the day by severity (unscored, 1, 2, 3).
+    pub fn severity_counts(&mut self) -> Result<[u64; 4], Error> {
+        Ok(self.ensure_index()?.severity_counts())
+    }
+
+    /// The first scored connections of the day, with names.
+    pub fn scored_page(&mut self, limit: usize) -> Result<crate::ConnectionPage, Error> {
+        let context = self.context.clone();
+        Ok(self
+            .ensure_index()?
+            .scored_page(limit)?
+            .with_context(&context))
+    }
+}

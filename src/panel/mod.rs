@@ -1,0 +1,247 @@
+//! The investigation panel: the original notebook's `displaythis()`, in Rust widgets.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use flow_edge::Day;
+//! let day = Day::from_notebook_dir(std::env::current_dir()?)?;
+//! day.panel()? // the cell's value: shows the panel
+//! # ; Ok(()) }
+//! ```
+//!
+//! Four listboxes (*Source IP*, *Dest IP*, *Src Port*, *Dst Port*) offer the listbox values
+//! of the day with network-context names beside addresses; beside them a *Quick IP scoring*
+//! box, the *Rating* (1 high, 2 medium, 3 low), *Score*, *Save* and *Undo*. Under them: a
+//! status line, a live preview of what the selection would score, and what has been scored.
+//!
+//! * *Score* rates the rows matching the quick IP (when typed) or the listbox choices, shows
+//!   `N matching connections scored` or why nothing was, and refreshes the listboxes, so
+//!   values whose rows are all scored disappear.
+//! * *Save* sorts the day (unscored first, most suspicious on top), refreshes the lists and
+//!   sends the feedback to the ML node (`/etc/duxbay.conf`, or the file named by
+//!   `FLOW_EDGE_SPOT_CONF`); an upload failure is shown and changes no local file.
+//! * *Undo* puts back the last scoring made from this panel (severities and feedback rows),
+//!   through the same crash-safe path, as long as nothing else changed the day since.
+//!
+//! The preview answers from an in-memory index of the day (four interned fields, the
+//! severity and the file offset per row), built once in the background and refreshed after
+//! each write, so it keeps up with every change of the listboxes even on a million rows.
+//!
+//! Outside the flow-edge kernel (the evcxr REPL, plain evcxr_jupyter) there are no live
+//! widgets: the panel prints the listbox values and how to score from code, and its methods
+//! ([`Panel::score`], [`Panel::save`], [`Panel::undo`], [`Panel::preview`]) do what the
+//! buttons do.
+//!
+//! Compared with the original: rules are not re-applied each time the panel is shown (the
+//! original's `displaythis()` ran `set_rules()` first; here rules are a separate, explicit
+//! cell), and the panel is refreshed in place instead of being closed and displayed again.
+
+mod index;
+mod investigation;
+mod table;
+mod text;
+mod view;
+
+pub use crate::undo::UndoError;
+pub use index::Preview;
+pub use investigation::{describe, LoggedScoring, SaveOutcome, UploadSettings, SPOT_CONF_ENV};
+
+use crate::context::{ContextError, NetworkContext};
+use crate::day::{Day, ListboxValues, ScoreReport};
+use crate::error::Error;
+use crate::selection::Selection;
+use investigation::Investigation;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// How the panel is set up.
+#[derive(Debug, Clone)]
+pub struct PanelOptions {
+    /// Where *Save* sends the feedback.
+    pub upload: UploadSettings,
+    /// Rows shown by the live preview.
+    pub preview_rows: usize,
+    /// Scored rows shown under the panel.
+    pub scored_rows: usize,
+    /// Whether to build live widgets: by default, when the flow-edge kernel's widget bridge
+    /// is there (`FLOW_EDGE_BRIDGE` set).
+    pub interactive: bool,
+}
+
+impl Default for PanelOptions {
+    fn default() -> PanelOptions {
+        PanelOptions {
+            upload: UploadSettings::from_env(),
+            preview_rows: 5,
+            scored_rows: 10,
+            interactive: std::env::var_os(flow_edge_widgets::wire::BRIDGE_ENV).is_some(),
+        }
+    }
+}
+
+/// Why the panel could not be opened.
+#[derive(Debug)]
+pub enum PanelError {
+    /// The day's files could not be read.
+    Day(Error),
+    /// The network context file (`nwloc`) is malformed.
+    Context(ContextError),
+}
+
+impl fmt::Display for PanelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PanelError::Day(error) => write!(f, "{error}"),
+            PanelError::Context(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for PanelError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PanelError::Day(error) => Some(error),
+            PanelError::Context(error) => Some(error),
+        }
+    }
+}
+
+impl From<Error> for PanelError {
+    fn from(error: Error) -> PanelError {
+        PanelError::Day(error)
+    }
+}
+
+/// The shared state every callback locks.
+type Shared = Arc<Mutex<Investigation>>;
+
+/// Locks the state even if a callback panicked while holding it: the state is replaced
+/// whole by each operation, never left half-updated.
+fn lock(state: &Shared) -> MutexGuard<'_, Investigation> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What *Undo* did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UndoReport {
+    /// Rows given back their previous severity (their feedback rows were removed).
+    pub rows: u64,
+}
+
+/// The investigation panel of one day.
+pub struct Panel {
+    state: Shared,
+    view: Option<view::PanelView>,
+    options: PanelOptions,
+}
+
+impl Day {
+    /// The investigation panel (the original's `displaythis()`), with default options.
+    pub fn panel(&self) -> Result<Panel, PanelError> {
+        self.panel_with(PanelOptions::default())
+    }
+
+    /// The investigation panel with explicit options.
+    pub fn panel_with(&self, options: PanelOptions) -> Result<Panel, PanelError> {
+        let context = NetworkContext::for_day(self).map_err(PanelError::Context)?;
+        let investigation = Investigation::open(self.clone(), context, options.upload.clone())?;
+        let state: Shared = Arc::new(Mutex::new(investigation));
+        let view = if options.interactive {
+            let view = view::PanelView::build(&state, &options);
+            index_in_background(&state);
+            Some(view)
+        } else {
+            None
+        };
+        Ok(Panel {
+            state,
+            view,
+            options,
+        })
+    }
+}
+
+/// Builds the preview index on its own thread, so the panel shows at once. The thread holds
+/// the state while it builds: a preview or a scoring asked for meanwhile waits for the index
+/// instead of reading the day a second time.
+fn index_in_background(state: &Shared) {
+    let state = Arc::clone(state);
+    let spawned = std::thread::Builder::new()
+        .name("flow-edge panel index".into())
+        .spawn(move || {
+            // A failure here is not lost: the first preview tries again and shows the error.
+            let _ = lock(&state).ensure_index();
+        });
+    // Without a thread the first preview builds the index itself.
+    drop(spawned);
+}
+
+impl Panel {
+    /// True when the panel has live widgets (under the flow-edge kernel).
+    pub fn is_interactive(&self) -> bool {
+        self.view.is_some()
+    }
+
+    /// The listbox values the panel offers now.
+    pub fn lists(&self) -> ListboxValues {
+        lock(&self.state).lists().clone()
+    }
+
+    /// What scoring `selection` would rate: the count and the first rows.
+    pub fn preview(&self, selection: &Selection) -> Result<Preview, Error> {
+        lock(&self.state).preview(selection, self.options.preview_rows)
+    }
+
+    /// Scores like the *Score* button.
+    pub fn score(&self, selection: &Selection, rating: u8) -> Result<ScoreReport, Error> {
+        let report = lock(&self.state).score(selection, rating);
+        if let Some(view) = &self.view {
+            view.refresh(&self.state);
+        }
+        report
+    }
+
+    /// Saves, sorts and uploads like the *Save* button.
+    pub fn save(&self) -> SaveOutcome {
+        let outcome = lock(&self.state).save();
+        if let Some(view) = &self.view {
+            view.refresh(&self.state);
+        }
+        outcome
+    }
+
+    /// Undoes the last scoring made from this panel, like the *Undo* button.
+    pub fn undo(&self) -> Result<UndoReport, UndoError> {
+        let restored = lock(&self.state).undo().map(|rows| UndoReport { rows });
+        if let Some(view) = &self.view {
+            view.refresh(&self.state);
+        }
+        restored
+    }
+
+    /// The scorings made from this panel, oldest first.
+    pub fn log(&self) -> Vec<LoggedScoring> {
+        lock(&self.state).log().to_vec()
+    }
+
+    /// Shows the panel: live widgets under the flow-edge kernel, else the listbox values as
+    /// a table with a note on scoring from code.
+    pub fn evcxr_display(&self) {
+        match &self.view {
+            Some(view) => view.evcxr_display(),
+            None => {
+                let state = lock(&self.state);
+                text::emit(state.lists(), state.context());
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Panel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = lock(&self.state);
+        f.debug_struct("Panel")
+            .field("day", &state.day().paths().dir)
+            .field("interactive", &self.view.is_some())
+            .finish()
+    }
+}

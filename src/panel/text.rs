@@ -1,0 +1,180 @@
+//! The panel without widgets (the evcxr REPL, plain evcxr_jupyter), and the text views of
+//! its results.
+
+use super::{Preview, SaveOutcome, UndoReport};
+use crate::context::NetworkContext;
+use crate::day::ListboxValues;
+use crate::views::html::{escape, ToHtml};
+use std::fmt;
+
+/// What to do without the flow-edge kernel: the same operations, as method calls.
+pub(super) const NOTE: &str = "\
+No live widgets here (they need the flow-edge Jupyter kernel). Score from code:
+  let panel = day.panel()?;
+  panel.preview(&Selection::new().src_ip(\"10.0.0.1\"))?      // what would be scored
+  panel.score(&Selection::new().quick_ip(\"10.0.0.1\"), 1)?   // rating 1 high, 2 medium, 3 low
+  panel.undo()?                                              // the last scoring
+  panel.save()                                               // sort, then send the feedback
+Selection also takes .dst_ip(..), .sport(..), .dport(..); Day has score, save_and_sort,
+restore_backup, and flow_edge::{apply_rules, attack_heuristics} work on it too.";
+
+/// The listbox values with network-context names beside the addresses.
+pub(super) fn labelled(lists: &ListboxValues, context: &NetworkContext) -> ListboxValues {
+    ListboxValues {
+        src_ips: context.labels(&lists.src_ips),
+        dst_ips: context.labels(&lists.dst_ips),
+        ..lists.clone()
+    }
+}
+
+/// The panel's text form: the listbox values table and the note.
+pub(super) fn plain(lists: &ListboxValues, context: &NetworkContext) -> String {
+    let mut text = labelled(lists, context).to_string();
+    if let Some(note) = context.note() {
+        text.push_str(&format!("\n{note}"));
+    }
+    format!("{text}\n{NOTE}")
+}
+
+/// Prints the panel for evcxr: HTML for notebooks, text for the REPL.
+pub(super) fn emit(lists: &ListboxValues, context: &NetworkContext) {
+    let html = format!(
+        "{}<pre>{}</pre>",
+        labelled(lists, context).to_html(),
+        escape(NOTE)
+    );
+    crate::views::emit_evcxr(&html, &plain(lists, context));
+}
+
+/// The preview's first line: `would score 12 rows (3 already scored)`.
+pub(super) fn preview_summary(preview: &Preview) -> String {
+    let mut line = format!(
+        "would score {} row{}",
+        preview.matched,
+        if preview.matched == 1 { "" } else { "s" }
+    );
+    if preview.already_scored > 0 {
+        line.push_str(&format!(" ({} already scored)", preview.already_scored));
+    }
+    line
+}
+
+impl fmt::Display for Preview {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", preview_summary(self))?;
+        write!(f, "{}", self.first)
+    }
+}
+
+impl ToHtml for Preview {
+    fn to_html(&self) -> String {
+        format!(
+            "<div><b>{}</b></div>{}",
+            escape(&preview_summary(self)),
+            self.first.to_html()
+        )
+    }
+}
+
+/// The lines *Save* reports: the sort, then the upload.
+pub(super) fn save_lines(outcome: &SaveOutcome) -> Vec<(bool, String)> {
+    let mut lines = Vec::new();
+    match &outcome.sort {
+        Ok(_) => lines.push((true, "Suspicious connects successfully updated".to_string())),
+        Err(error) => lines.push((false, format!("Not saved: {error}"))),
+    }
+    if let Some(error) = &outcome.refresh {
+        lines.push((false, format!("Lists not refreshed: {error}")));
+    }
+    match &outcome.upload {
+        Some(Ok(report)) => lines.push((true, format!("Feedback uploaded: {report}"))),
+        Some(Err(error)) => lines.push((
+            false,
+            format!("Feedback not uploaded: {error} (local files unchanged)"),
+        )),
+        None => {}
+    }
+    lines
+}
+
+impl fmt::Display for SaveOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = save_lines(self).into_iter().map(|(_, l)| l).collect();
+        write!(f, "{}", lines.join("\n"))?;
+        if let Ok(report) = &self.sort {
+            write!(f, "\n{report}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ToHtml for SaveOutcome {
+    fn to_html(&self) -> String {
+        let mut html = String::new();
+        for (ok, line) in save_lines(self) {
+            let colour = if ok { "#1a7f37" } else { "#b42318" };
+            html.push_str(&format!(
+                "<div style=\"color:{colour}\">{}</div>",
+                escape(&line)
+            ));
+        }
+        if let Ok(report) = &self.sort {
+            html.push_str(&report.to_html());
+        }
+        html
+    }
+}
+
+/// The line *Undo* reports.
+pub(super) fn undo_line(report: &UndoReport) -> String {
+    format!(
+        "Last scoring undone: {} rows back to their previous severity, their feedback rows removed",
+        report.rows
+    )
+}
+
+impl fmt::Display for UndoReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&undo_line(self))
+    }
+}
+
+impl ToHtml for UndoReport {
+    fn to_html(&self) -> String {
+        format!("<p class=\"flow-edge\">{}</p>", escape(&undo_line(self)))
+    }
+}
+
+crate::views::evcxr_view!(Preview, SaveOutcome, UndoReport);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn the_text_panel_lists_values_with_names_and_says_how_to_score_from_code() {
+        let lists = ListboxValues {
+            src_ips: vec!["10.0.0.5".into(), "8.8.8.8".into()],
+            dst_ips: vec!["10.0.0.9".into()],
+            sports: vec!["5000".into()],
+            dports: vec!["53".into()],
+            rows_read: 2,
+        };
+        let context = NetworkContext::parse(
+            b"ip,name\n10.0.0.5,Mail server\n",
+            Path::new("networkcontext.csv"),
+        )
+        .unwrap();
+        let text = plain(&lists, &context);
+        for expected in [
+            "Source IP",
+            "Dst Port",
+            "10.0.0.5 (Mail server)",
+            "8.8.8.8",
+            "panel.score(&Selection::new().quick_ip(",
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing from\n{text}");
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! The panel's widgets: layout like the original (four listboxes side by side, then the
+//! quick IP box, the rating and the buttons), and the callbacks that run the investigation.
+//!
+//! Callbacks never print (evcxr reads the subprocess's stdout only while a cell runs): every
+//! outcome goes to the status area, and a failure there is an error message, never a panic.
+
+use super::table::compact_table;
+use super::text::{labelled, preview_summary, save_lines, undo_line};
+use super::{lock, PanelOptions, Shared, UndoReport};
+use crate::day::ListboxValues;
+use crate::selection::Selection;
+use crate::views::html::escape;
+use flow_edge_widgets::{Button, ButtonStyle, HBox, Html, RadioButtons, Select, Text, VBox};
+use std::sync::Arc;
+
+/// The first option of every listbox: nothing chosen.
+pub(crate) const NOTHING: &str = "- Select -";
+/// Height of the four listboxes (equal, so the row lines up).
+const LISTBOX_HEIGHT: &str = "230px";
+/// The legend under the rating.
+const LEGEND: &str = "1 high · 2 medium · 3 low";
+
+/// The live widgets of one panel. Clones share the widgets.
+#[derive(Clone)]
+pub(super) struct PanelView {
+    root: VBox,
+    listboxes: [Select; 4],
+    quick_ip: Text,
+    rating: RadioButtons,
+    undo: Button,
+    status: Html,
+    preview: Html,
+    scored: Html,
+    preview_rows: usize,
+    scored_rows: usize,
+}
+
+/// A listbox under its heading, in a column of the given width.
+fn listbox_column(heading: &str, width: &str) -> (VBox, Select) {
+    let title = Html::new(format!("<b>{}</b>", escape(heading)));
+    let select = Select::new([NOTHING]);
+    select.layout().set_width("100%");
+    select.layout().set_height(LISTBOX_HEIGHT);
+    select.layout().set_margin("0");
+    let column = VBox::new([title.widget(), select.widget()]);
+    column.layout().set_width(width);
+    column.layout().set_padding("0 6px 0 0");
+    (column, select)
+}
+
+fn options(values: &[String]) -> Vec<String> {
+    std::iter::once(NOTHING.to_string())
+        .chain(values.iter().cloned())
+        .collect()
+}
+
+fn status_html(lines: &[(bool, String)]) -> String {
+    let body: String = lines
+        .iter()
+        .map(|(ok, line)| {
+            let colour = if *ok { "#1a7f37" } else { "#b42318" };
+            format!("<div style=\"color:{colour}\">{}</div>", escape(line))
+        })
+        .collect();
+    format!("<div class=\"flow-edge-status\">{body}</div>")
+}
+
+/// A hint in the status area (which always carries the `flow-edge-status` class, so tests and
+/// styles find it).
+fn status_hint(text: &str) -> String {
+    format!("<div class=\"flow-edge-status\">{}</div>", hint_html(text))
+}
+
+fn hint_html(text: &str) -> String {
+    format!("<div style=\"color:#666\">{}</div>", escape(text))
+}
+
+impl PanelView {
+    /// Builds the widgets and wires the callbacks to `state`.
+    pub fn build(state: &Shared, options: &PanelOptions) -> PanelView {
+        let (src_column, src) = listbox_column("Source IP", "22%");
+        let (dst_column, dst) = listbox_column("Dest IP", "22%");
+        let (sport_column, sport) = listbox_column("Src Port", "12%");
+        let (dport_column, dport) = listbox_column("Dst Port", "12%");
+
+        let quick_ip = Text::new("");
+        quick_ip.set_placeholder("Quick IP scoring");
+        quick_ip.layout().set_width("95%");
+        let rating = RadioButtons::new(["1", "2", "3"]);
+        rating.set_description("Rating:");
+        rating.set_horizontal(true);
+        let legend = Html::new(hint_html(LEGEND));
+        let score = Button::new("Score");
+        let save = Button::new("Save");
+        let undo = Button::new("Undo");
+        for button in [&score, &save] {
+            button.set_button_style(ButtonStyle::Primary);
+        }
+        undo.set_tooltip("Undo the last scoring made from this panel");
+        undo.set_disabled(true);
+        for button in [&score, &save, &undo] {
+            button.layout().set_width("31%");
+        }
+        let buttons = HBox::new([score.widget(), save.widget(), undo.widget()]);
+        buttons.layout().set_justify_content("space-between");
+        let actions = VBox::new([
+            Html::new("<b>Quick IP scoring</b>").widget(),
+            quick_ip.widget(),
+            rating.widget(),
+            legend.widget(),
+            buttons.widget(),
+        ]);
+        actions.layout().set_width("28%");
+        actions.layout().set_padding("0 0 0 6px");
+
+        let row = HBox::new([
+            src_column.widget(),
+            dst_column.widget(),
+            sport_column.widget(),
+            dport_column.widget(),
+            actions.widget(),
+        ]);
+        row.layout().set_width("100%");
+        let status = Html::new(status_hint(
+            "Pick values or type a quick IP, choose a rating, then Score.",
+        ));
+        let preview = Html::new("");
+        let scored = Html::new("");
+        let root = VBox::new([
+            row.widget(),
+            status.widget(),
+            preview.widget(),
+            scored.widget(),
+        ]);
+        root.layout().set_width("100%");
+        root.layout().set_overflow("hidden");
+
+        let view = PanelView {
+            root,
+            listboxes: [src, dst, sport, dport],
+            quick_ip,
+            rating,
+            undo,
+            status,
+            preview,
+            scored,
+            preview_rows: options.preview_rows,
+            scored_rows: options.scored_rows,
+        };
+        view.refill(state);
+        view.show_scored(state);
+        view.wire(state, &score, &save);
+        view
+    }
+
+    fn wire(&self, state: &Shared, score: &Button, save: &Button) {
+        // Each callback owns a handle to the view and to the state.
+        let bind = |action: fn(&PanelView, &Shared)| {
+            let (view, state) = (self.clone(), Arc::clone(state));
+            move || action(&view, &state)
+        };
+        for select in &self.listboxes {
+            let run = bind(PanelView::show_preview);
+            select.on_change(move |_| run());
+        }
+        let run = bind(PanelView::show_preview);
+        self.quick_ip.on_change(move |_| run());
+        let run = bind(PanelView::score);
+        self.quick_ip.on_submit(move |_| run());
+        let run = bind(PanelView::score);
+        score.on_click(move |_| run());
+        let run = bind(PanelView::save);
+        save.on_click(move |_| run());
+        let run = bind(PanelView::undo);
+        self.undo.on_click(move |_| run());
+    }
+
+    /// Shows the panel as the cell's output.
+    pub fn evcxr_display(&self) {
+        self.root.evcxr_display();
+    }
+
+    /// Puts fresh labels in the listboxes, nothing chosen.
+    fn fill_listboxes(&self, lists: &ListboxValues) {
+        // Names beside addresses are labels only; the choice is read back by position.
+        let columns = [&lists.src_ips, &lists.dst_ips, &lists.sports, &lists.dports];
+        for (select, values) in self.listboxes.iter().zip(columns) {
+            select.set_options(options(values));
+            select.set_index(Some(0));
+        }
+    }
+
+    /// The selection the controls express, read against the lists they were filled from.
+    fn selection(&self, lists: &ListboxValues) -> Selection {
+        let chosen = |select: &Select, values: &[String]| {
+            select
+                .index()
+                .and_then(|index| index.checked_sub(1))
+                .and_then(|index| values.get(index).cloned())
+        };
+        let quick = self.quick_ip.value();
+        Selection {
+            quick_ip: Some(quick).filter(|text| !text.trim().is_empty()),
+            src_ip: chosen(&self.listboxes[0], &lists.src_ips),
+            dst_ip: chosen(&self.listboxes[1], &lists.dst_ips),
+            sport: chosen(&self.listboxes[2], &lists.sports),
+            dport: chosen(&self.listboxes[3], &lists.dports),
+        }
+    }
+
+    fn rating(&self) -> Option<u8> {
+        self.rating
+            .index()
+            .and_then(|index| u8::try_from(index + 1).ok())
+    }
+
+    /// Refreshes everything from the state (after an operation made from code).
+    pub fn refresh(&self, state: &Shared) {
+        self.refill(state);
+        self.show_scored(state);
+    }
+
+    /// New listbox values, cleared choices, the Undo button's state, an empty preview.
+    fn refill(&self, state: &Shared) {
+        let investigation = lock(state);
+        let shown = labelled(investigation.lists(), investigation.context());
+        self.fill_listboxes(&shown);
+        self.quick_ip.set_value("");
+        self.undo.set_disabled(!investigation.can_undo());
+        self.preview.set_value("");
+    }
+
+    fn score(&self, state: &Shared) {
+        let result = {
+            let mut investigation = lock(state);
+            let selection = self.selection(investigation.lists());
+            match self.rating() {
+                Some(rating) => investigation.score(&selection, rating),
+                None => Err(crate::Error::Selection(
+                    "choose a rating (1, 2 or 3)".into(),
+                )),
+            }
+        };
+        match result {
+            Ok(report) => {
+                self.status.set_value(status_html(&[(
+                    true,
+                    format!("{} matching connections scored", report.scored),
+                )]));
+                self.refill(state);
+                self.show_scored(state);
+            }
+            Err(error) => self
+                .status
+                .set_value(status_html(&[(false, error.to_string())])),
+        }
+    }
+
+    fn save(&self, state: &Shared) {
+        self.status.set_value(status_hint(
+            "Saving and sorting, then sending the feedback…",
+        ));
+        let outcome = lock(state).save();
+        self.status.set_value(status_html(&save_lines(&outcome)));
+        self.refill(state);
+        self.show_scored(state);
+    }
+
+    fn undo(&self, state: &Shared) {
+        let result = lock(state).undo();
+        match result {
+            Ok(rows) => {
+                let line = undo_line(&UndoReport { rows });
+                self.status.set_value(status_html(&[(true, line)]));
+                self.refill(state);
+                self.show_scored(state);
+            }
+            Err(error) => {
+                self.status
+                    .set_value(status_html(&[(false, error.to_string())]));
+                self.undo.set_disabled(!lock(state).can_undo());
+            }
+        }
+    }
+
+    fn show_preview(&self, state: &Shared) {
+        let mut investigation = lock(state);
+        let selection = self.selection(investigation.lists());
+        let nothing_chosen = selection == Selection::default();
+        let html = if nothing_chosen {
+            String::new()
+        } else {
+            match investigation.preview(&selection, self.preview_rows) {
+                Ok(preview) => format!(
+                    "<div style=\"margin-top:6px\"><b>Preview:</b> {}</div>{}",
+                    escape(&preview_summary(&preview)),
+                    compact_table(&preview.first, "first matching connections")
+                ),
+                // While a quick IP is being typed it is not an address yet: say so plainly.
+                Err(crate::Error::Selection(reason)) => hint_html(&format!("Preview: {reason}")),
+                Err(error) => hint_html(&format!("Preview: {error}")),
+            }
+        };
+        self.preview.set_value(html);
+    }
+
+    fn show_scored(&self, state: &Shared) {
+        let mut investigation = lock(state);
+        let html = match (
+            investigation.severity_counts(),
+            investigation.scored_page(self.scored_rows),
+        ) {
+            (Ok([unscored, high, medium, low]), Ok(page)) => {
+                let mut html = format!(
+                    "<div style=\"margin-top:8px\"><b>Scored so far:</b> {high} high, {medium} medium, {low} low; {unscored} unscored</div>"
+                );
+                let log = investigation.log();
+                if !log.is_empty() {
+                    html.push_str("<ul style=\"margin:2px 0\">");
+                    for entry in log {
+                        let undone = if entry.undone { " (undone)" } else { "" };
+                        html.push_str(&format!(
+                            "<li>{}: rating {}, {} rows{undone}</li>",
+                            escape(&entry.selection),
+                            entry.rating,
+                            entry.rows
+                        ));
+                    }
+                    html.push_str("</ul>");
+                }
+                if page.matched > 0 {
+                    html.push_str(&compact_table(&page, "scored connections"));
+                }
+                html
+            }
+            (Err(error), _) | (_, Err(error)) => hint_html(&format!("Scored rows: {error}")),
+        };
+        self.scored.set_value(html);
+    }
+}

@@ -1,0 +1,495 @@
+//! Undo of a scoring, through the same locked, crash-safe path as the scoring itself.
+//!
+//! A scoring changes two files: some `sev` fields of `flow_scores.csv` and the rows appended
+//! to `flow_scores_fb.csv`. [`score_recorded`] scores exactly like [`crate::Day::score`] and
+//! remembers, under the day's lock, what it changed: each rated row's position and previous
+//! severity, the feedback file's length before, and the identity of both files after.
+//! [`undo`] puts both files back, but only if neither changed since (a save-and-sort, a
+//! restore, a scoring or rules from another notebook or the command line all replace
+//! `flow_scores.csv`, and a scoring elsewhere also grows the feedback file): otherwise it
+//! refuses and changes nothing.
+//!
+//! Crash safety. The restored flows are written to `flow_scores.csv.undo` and flushed; then
+//! one checksummed line in `flow_scores.csv.undo-journal` decides the undo; then the rename,
+//! the feedback truncation and the journal's removal follow. [`recover`] runs under the
+//! day's lock before every operation (from `lock_and_recover`): without a whole journal line
+//! the undo never happened (the temporary is removed); with one it is finished. So the
+//! scoring is in both files or in neither, whatever instant a crash hits.
+
+use crate::day::{Day, ScoreReport};
+use crate::durable::{
+    create_temporary, finish_temporary, remove_if_present, replace, sync_dir, write_to,
+};
+use crate::error::Error;
+use crate::journal::{self, FeedbackBefore, JournalState};
+use crate::paths::DayPaths;
+use crate::records::FlowReader;
+use crate::schema::Column;
+use crate::selection::Selection;
+use crate::update::{self, lock_and_recover};
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+const MAGIC: &str = "flow-edge-undo-v1";
+
+/// Which version of a file is on disk: a rename or a write changes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileIdentity {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+}
+
+impl FileIdentity {
+    /// The identity of the file at `path` now.
+    pub fn of(path: &Path) -> Result<FileIdentity, Error> {
+        let meta = fs::metadata(path).map_err(|e| Error::io(path, "looking at", e))?;
+        let nanos =
+            |seconds: i64, nanos: i64| i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
+        Ok(FileIdentity {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: meta.len(),
+            mtime_ns: nanos(meta.mtime(), meta.mtime_nsec()),
+            ctime_ns: nanos(meta.ctime(), meta.ctime_nsec()),
+        })
+    }
+
+    /// The file's length in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn same_file(&self, dev: u64, ino: u64) -> bool {
+        self.dev == dev && self.ino == ino
+    }
+}
+
+/// What one scoring changed, kept so that it can be undone.
+#[derive(Debug, Clone)]
+pub(crate) struct ScoringRecord {
+    /// Position (0-based data row) and previous severity of each rated row, ascending.
+    pub changed: Vec<(u64, u8)>,
+    /// The rating given.
+    pub rating: u8,
+    /// `flow_scores.csv` as the scoring read it.
+    pub flow_before: FileIdentity,
+    /// `flow_scores.csv` as the scoring left it, if the scoring's own output could be
+    /// recognised (no other writer slipped in before it was looked at).
+    pub flow_after: Option<FileIdentity>,
+    /// The feedback file before the scoring appended to it.
+    feedback_before: FeedbackBefore,
+    /// The feedback file as the scoring left it.
+    feedback_after: Option<FileIdentity>,
+}
+
+impl ScoringRecord {
+    /// True when [`undo`] may be tried (it checks again under the lock).
+    pub fn is_undoable(&self) -> bool {
+        self.flow_after.is_some() && self.feedback_after.is_some()
+    }
+}
+
+/// What the scoring pass saw first, under the lock.
+struct PassStart {
+    flow_before: FileIdentity,
+    feedback_before: Option<FeedbackBefore>,
+    tmp: Option<(u64, u64)>,
+}
+
+fn look_at_pass(paths: &DayPaths) -> Result<PassStart, Error> {
+    let feedback_before = match journal::read(&paths.journal)? {
+        Some(JournalState::Begun(before)) => Some(before),
+        _ => None,
+    };
+    let tmp = fs::metadata(&paths.tmp).ok().map(|m| (m.dev(), m.ino()));
+    Ok(PassStart {
+        flow_before: FileIdentity::of(&paths.flow)?,
+        feedback_before,
+        tmp,
+    })
+}
+
+/// Scores like [`Day::score`] and records what changed (`None` when nothing matched).
+pub(crate) fn score_recorded(
+    day: &Day,
+    selection: &Selection,
+    rating: u8,
+) -> Result<(ScoreReport, Option<ScoringRecord>), Error> {
+    if !(1..=3).contains(&rating) {
+        return Err(Error::Rating(rating));
+    }
+    let matcher = selection.matcher()?;
+    let paths = day.paths();
+    let mut start: Option<PassStart> = None;
+    let mut position = 0u64;
+    let mut changed = Vec::new();
+    let report = update::update_severities(
+        paths,
+        |row| {
+            if start.is_none() {
+                // The lock is held and `.tmp` and the journal exist: this is the pass's view.
+                start = Some(look_at_pass(paths)?);
+            }
+            row.port(Column::Sport)?;
+            row.port(Column::Dport)?;
+            let at = position;
+            position += 1;
+            if matcher.matches(row) {
+                changed.push((at, row.severity()?));
+                Ok(Some(rating))
+            } else {
+                Ok(None)
+            }
+        },
+        true,
+    )?;
+    let score = ScoreReport {
+        scored: report.matched,
+        rows: report.rows,
+    };
+    let Some(start) = start.filter(|_| report.matched > 0) else {
+        return Ok((score, None));
+    };
+    let _lock = lock_and_recover(paths)?;
+    let flow_now = FileIdentity::of(&paths.flow)?;
+    let ours = start
+        .tmp
+        .is_some_and(|(dev, ino)| flow_now.same_file(dev, ino));
+    let record = ScoringRecord {
+        changed,
+        rating,
+        flow_before: start.flow_before,
+        flow_after: ours.then_some(flow_now),
+        feedback_before: start.feedback_before.unwrap_or(FeedbackBefore {
+            len: 0,
+            existed: false,
+        }),
+        feedback_after: if ours && start.feedback_before.is_some() {
+            FileIdentity::of(&paths.feedback).ok()
+        } else {
+            None
+        },
+    };
+    Ok((score, Some(record)))
+}
+
+/// Why an undo did not happen.
+#[derive(Debug)]
+pub enum UndoError {
+    /// The files changed since the scoring; undoing it now could lose other work.
+    Stale(&'static str),
+    /// Reading or writing failed; nothing was changed.
+    Engine(Error),
+}
+
+impl fmt::Display for UndoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UndoError::Stale(why) => write!(f, "nothing undone: {why}"),
+            UndoError::Engine(error) => write!(f, "nothing undone: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for UndoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            UndoError::Engine(error) => Some(error),
+            UndoError::Stale(_) => None,
+        }
+    }
+}
+
+impl From<Error> for UndoError {
+    fn from(error: Error) -> UndoError {
+        UndoError::Engine(error)
+    }
+}
+
+const CHANGED_SINCE: &str = "flow_scores.csv or flow_scores_fb.csv changed since that scoring \
+     (saved and sorted, restored, or scored elsewhere)";
+
+fn temporary(paths: &DayPaths) -> PathBuf {
+    paths.dir.join("flow_scores.csv.undo")
+}
+
+fn journal_path(paths: &DayPaths) -> PathBuf {
+    paths.dir.join("flow_scores.csv.undo-journal")
+}
+
+/// Puts back the previous severities of the recorded scoring and removes the rows it added
+/// to the feedback file. Returns the identity of `flow_scores.csv` as the undo left it
+/// (taken under the lock, so it is the undo's own version).
+pub(crate) fn undo(paths: &DayPaths, record: &ScoringRecord) -> Result<FileIdentity, UndoError> {
+    let (Some(flow_after), Some(feedback_after)) = (record.flow_after, record.feedback_after)
+    else {
+        return Err(UndoError::Stale(CHANGED_SINCE));
+    };
+    let _lock = lock_and_recover(paths)?;
+    if FileIdentity::of(&paths.flow)? != flow_after
+        || FileIdentity::of(&paths.feedback).ok() != Some(feedback_after)
+    {
+        return Err(UndoError::Stale(CHANGED_SINCE));
+    }
+    let temp = temporary(paths);
+    if let Err(error) = write_restored(paths, &temp, record) {
+        // A failed clean-up leaves a stale temporary that the next recovery removes.
+        let _ = remove_if_present(&temp);
+        return Err(error);
+    }
+    let journal = journal_path(paths);
+    decide(&journal, &paths.dir, record.feedback_before)?;
+    finish(paths, &temp, &journal, record.feedback_before)?;
+    Ok(FileIdentity::of(&paths.flow)?)
+}
+
+/// Writes the flows with the recorded rows' severities put back, checking on the way that
+/// each of them still has the rating the scoring gave.
+fn write_restored(paths: &DayPaths, temp: &Path, record: &ScoringRecord) -> Result<(), UndoError> {
+    let mut reader = FlowReader::open(&paths.flow)?;
+    let (schema, header) = reader.read_header()?;
+    let sev_index = schema.slot_or_absent(Column::Sev);
+    let mut out = create_temporary(temp)?;
+    write_to(&mut out, temp, &header)?;
+    let mut changes = record.changed.iter().peekable();
+    let mut position = 0u64;
+    while let Some(row) = reader.next_record()? {
+        let restore = changes.next_if(|(at, _)| *at == position);
+        position += 1;
+        let Some(&(_, previous)) = restore else {
+            write_to(&mut out, temp, row.raw)?;
+            continue;
+        };
+        if row.text(sev_index) != char::from(b'0' + record.rating).to_string() {
+            return Err(UndoError::Stale(CHANGED_SINCE));
+        }
+        let sev = &row.fields[sev_index].raw;
+        let start = row.content_start + sev.start;
+        let end = row.content_start + sev.end;
+        write_to(&mut out, temp, &row.raw[..start])?;
+        write_to(&mut out, temp, &[b'0' + previous])?;
+        write_to(&mut out, temp, &row.raw[end..])?;
+    }
+    if changes.next().is_some() {
+        return Err(UndoError::Stale(CHANGED_SINCE));
+    }
+    finish_temporary(temp, out)?;
+    Ok(())
+}
+
+/// Writes the journal line that decides the undo, durably.
+fn decide(journal: &Path, dir: &Path, target: FeedbackBefore) -> Result<(), Error> {
+    let body = format!("{MAGIC} {} {}", target.len, u8::from(target.existed));
+    let line = format!("{body} {:016x}\n", checksum(body.as_bytes()));
+    let mut file = File::create(journal).map_err(|e| Error::io(journal, "creating", e))?;
+    file.write_all(line.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io(journal, "writing the journal", e))?;
+    sync_dir(dir)
+}
+
+/// Completes a decided undo: flows renamed into place, feedback cut back, journal removed.
+/// Each step can be repeated, so recovery may run it again after a crash.
+fn finish(
+    paths: &DayPaths,
+    temp: &Path,
+    journal: &Path,
+    target: FeedbackBefore,
+) -> Result<(), Error> {
+    if temp.exists() {
+        replace(temp, &paths.flow, &paths.dir)?;
+    }
+    if target.existed {
+        let file = OpenOptions::new()
+            .write(true)
+            .open(&paths.feedback)
+            .map_err(|e| Error::io(&paths.feedback, "opening to undo a scoring", e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::io(&paths.feedback, "looking at", e))?
+            .len();
+        if len > target.len {
+            file.set_len(target.len)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| Error::io(&paths.feedback, "removing the undone rows from", e))?;
+        }
+    } else {
+        remove_if_present(&paths.feedback)?;
+    }
+    remove_if_present(journal)?;
+    sync_dir(&paths.dir)
+}
+
+/// FNV-1a: enough to tell a whole journal line from a torn one.
+fn checksum(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The feedback target of a whole journal line, `None` for a torn or foreign one.
+fn parse_journal(text: &str) -> Option<FeedbackBefore> {
+    let line = text.strip_suffix('\n')?;
+    let (body, sum) = line.rsplit_once(' ')?;
+    if u64::from_str_radix(sum, 16).ok()? != checksum(body.as_bytes()) {
+        return None;
+    }
+    let mut words = body.split(' ');
+    if words.next()? != MAGIC {
+        return None;
+    }
+    let len = words.next()?.parse().ok()?;
+    let existed = match words.next()? {
+        "0" => false,
+        "1" => true,
+        _ => return None,
+    };
+    words
+        .next()
+        .is_none()
+        .then_some(FeedbackBefore { len, existed })
+}
+
+/// Finishes an undo a crash interrupted after it was decided, or forgets one that was not.
+/// Called with the day's lock held.
+pub(crate) fn recover(paths: &DayPaths) -> Result<(), Error> {
+    let journal = journal_path(paths);
+    let temp = temporary(paths);
+    let text = match fs::read(&journal) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return remove_if_present(&temp),
+        Err(e) => return Err(Error::io(&journal, "reading the journal", e)),
+    };
+    match parse_journal(&text) {
+        Some(target) => finish(paths, &temp, &journal, target),
+        None => {
+            remove_if_present(&temp)?;
+            remove_if_present(&journal)?;
+            sync_dir(&paths.dir)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthetic::{generate_bytes, DaySpec};
+
+    /// A day scored once from a state with some feedback, with the files before that scoring.
+    struct Scored {
+        _dir: tempfile::TempDir,
+        day: Day,
+        record: ScoringRecord,
+        flow_before: Vec<u8>,
+        feedback_before: Vec<u8>,
+        flow_after: Vec<u8>,
+        feedback_after: Vec<u8>,
+    }
+
+    fn scored_day() -> Scored {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join("flow_scores.csv"),
+            generate_bytes(&DaySpec::new(300, 5)),
+        )
+        .unwrap();
+        let day = Day::open(dir.path()).unwrap();
+        let lists = day.listbox_values().unwrap();
+        day.score(&Selection::new().dport(lists.dports[0].clone()), 2)
+            .unwrap();
+        let read = |path: &Path| fs::read(path).unwrap();
+        let (flow_before, feedback_before) = (read(&day.paths().flow), read(&day.paths().feedback));
+        let selection = Selection::new().quick_ip(lists.src_ips[0].clone());
+        let (_, record) = score_recorded(&day, &selection, 1).unwrap();
+        let record = record.unwrap();
+        assert!(record.is_undoable());
+        Scored {
+            flow_after: read(&day.paths().flow),
+            feedback_after: read(&day.paths().feedback),
+            _dir: dir,
+            day,
+            record,
+            flow_before,
+            feedback_before,
+        }
+    }
+
+    /// Runs the undo up to the decided journal, as a crash right after it would leave it.
+    fn decided_but_unfinished(scored: &Scored) {
+        let paths = scored.day.paths();
+        write_restored(paths, &temporary(paths), &scored.record).unwrap();
+        decide(
+            &journal_path(paths),
+            &paths.dir,
+            scored.record.feedback_before,
+        )
+        .unwrap();
+    }
+
+    fn files(day: &Day) -> (Vec<u8>, Vec<u8>) {
+        (
+            fs::read(&day.paths().flow).unwrap(),
+            fs::read(&day.paths().feedback).unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_decided_undo_is_finished_by_the_next_open() {
+        let scored = scored_day();
+        decided_but_unfinished(&scored);
+        Day::open(&scored.day.paths().dir).unwrap();
+        assert_eq!(
+            files(&scored.day),
+            (scored.flow_before.clone(), scored.feedback_before.clone())
+        );
+        assert!(!journal_path(scored.day.paths()).exists());
+        assert!(!temporary(scored.day.paths()).exists());
+    }
+
+    #[test]
+    fn an_undo_interrupted_after_its_rename_is_finished_too() {
+        let scored = scored_day();
+        decided_but_unfinished(&scored);
+        let paths = scored.day.paths();
+        replace(&temporary(paths), &paths.flow, &paths.dir).unwrap();
+        // The next writer, whatever it is, finishes first.
+        scored.day.save_and_sort().unwrap();
+        assert_eq!(fs::read(&paths.feedback).unwrap(), scored.feedback_before);
+        assert!(!journal_path(paths).exists());
+    }
+
+    #[test]
+    fn an_undo_whose_journal_line_is_torn_never_happened() {
+        let scored = scored_day();
+        let paths = scored.day.paths();
+        write_restored(paths, &temporary(paths), &scored.record).unwrap();
+        fs::write(journal_path(paths), "flow-edge-undo-v1 12").unwrap();
+        Day::open(&paths.dir).unwrap();
+        assert_eq!(
+            files(&scored.day),
+            (scored.flow_after.clone(), scored.feedback_after.clone())
+        );
+        assert!(!journal_path(paths).exists());
+        assert!(!temporary(paths).exists());
+    }
+
+    #[test]
+    fn undo_checks_that_the_rows_still_have_the_rating() {
+        let scored = scored_day();
+        let mut record = scored.record.clone();
+        record.rating = 3;
+        let error = undo(scored.day.paths(), &record).unwrap_err();
+        assert!(matches!(error, UndoError::Stale(_)), "{error}");
+        assert_eq!(
+            files(&scored.day),
+            (scored.flow_after.clone(), scored.feedback_after.clone())
+        );
+        assert!(!temporary(scored.day.paths()).exists());
+    }
+}
