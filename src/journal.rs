@@ -37,6 +37,24 @@ pub(crate) struct FeedbackBefore {
     pub existed: bool,
 }
 
+impl FeedbackBefore {
+    /// The two journal words that record it: `<len> <0|1>`.
+    pub(crate) fn to_words(self) -> String {
+        format!("{} {}", self.len, u8::from(self.existed))
+    }
+
+    /// Reads the two words written by [`FeedbackBefore::to_words`].
+    pub(crate) fn from_words<'a>(words: &mut impl Iterator<Item = &'a str>) -> Option<Self> {
+        let len = words.next()?.parse().ok()?;
+        let existed = match words.next()? {
+            "0" => false,
+            "1" => true,
+            _ => return None,
+        };
+        Some(FeedbackBefore { len, existed })
+    }
+}
+
 /// The state a journal file records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum JournalState {
@@ -58,7 +76,7 @@ impl Journal {
     /// Writes the `begin` line durably (file and folder entry).
     pub fn begin(path: &Path, dir: &Path, before: FeedbackBefore) -> Result<Journal, Error> {
         let mut file = File::create(path).map_err(|e| Error::io(path, "creating", e))?;
-        let body = format!("{MAGIC} begin {} {}", before.len, u8::from(before.existed));
+        let body = format!("{MAGIC} begin {}", before.to_words());
         write_line(&mut file, path, &body)?;
         sync_dir(dir)?;
         Ok(Journal { file })
@@ -70,7 +88,8 @@ impl Journal {
     }
 }
 
-fn write_line(file: &mut File, path: &Path, body: &str) -> Result<(), Error> {
+/// Appends `body` and its checksum as one line, durably.
+pub(crate) fn write_line(file: &mut File, path: &Path, body: &str) -> Result<(), Error> {
     let line = format!("{body} {:016x}\n", checksum(body.as_bytes()));
     file.write_all(line.as_bytes())
         .and_then(|()| file.sync_all())
@@ -85,7 +104,7 @@ fn checksum(bytes: &[u8]) -> u64 {
 }
 
 /// The body of a line if its checksum is right.
-fn checked_body(line: &str) -> Option<&str> {
+pub(crate) fn checked_body(line: &str) -> Option<&str> {
     let (body, sum) = line.rsplit_once(' ')?;
     let sum = u64::from_str_radix(sum, 16).ok()?;
     (sum == checksum(body.as_bytes())).then_some(body)
@@ -126,16 +145,8 @@ fn parse_begin(body: &str) -> Option<FeedbackBefore> {
     if words.next()? != MAGIC || words.next()? != "begin" {
         return None;
     }
-    let len = words.next()?.parse().ok()?;
-    let existed = match words.next()? {
-        "0" => false,
-        "1" => true,
-        _ => return None,
-    };
-    words
-        .next()
-        .is_none()
-        .then_some(FeedbackBefore { len, existed })
+    let before = FeedbackBefore::from_words(&mut words)?;
+    words.next().is_none().then_some(before)
 }
 
 /// The files recovery works on.
@@ -175,7 +186,9 @@ pub(crate) fn recover(files: &RecoveryFiles) -> Result<(), Error> {
     sync_dir(files.dir)
 }
 
-/// Puts the feedback file back as it was before a scoring began.
+/// Puts the feedback file back as it was before a scoring began (or before the scoring an
+/// undo takes back): cut back to its old length, or removed if it did not exist. Appends only
+/// make it longer, so a file that is not longer is left as it is rather than padded.
 pub(crate) fn roll_back_feedback(path: &Path, before: FeedbackBefore) -> Result<(), Error> {
     if !before.existed {
         return remove_if_present(path);
@@ -184,6 +197,13 @@ pub(crate) fn roll_back_feedback(path: &Path, before: FeedbackBefore) -> Result<
         Ok(file) => file,
         Err(e) => return Err(Error::io(path, "opening to roll back", e)),
     };
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io(path, "looking at", e))?
+        .len();
+    if len <= before.len {
+        return Ok(());
+    }
     file.set_len(before.len)
         .and_then(|()| file.sync_all())
         .map_err(|e| Error::io(path, "truncating back to its length before the scoring", e))

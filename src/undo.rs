@@ -28,8 +28,7 @@ use crate::schema::Column;
 use crate::selection::Selection;
 use crate::update::{self, lock_and_recover};
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs::{self, File};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -285,12 +284,12 @@ fn write_restored(paths: &DayPaths, temp: &Path, record: &ScoringRecord) -> Resu
 
 /// Writes the journal line that decides the undo, durably.
 fn decide(journal: &Path, dir: &Path, target: FeedbackBefore) -> Result<(), Error> {
-    let body = format!("{MAGIC} {} {}", target.len, u8::from(target.existed));
-    let line = format!("{body} {:016x}\n", checksum(body.as_bytes()));
     let mut file = File::create(journal).map_err(|e| Error::io(journal, "creating", e))?;
-    file.write_all(line.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io(journal, "writing the journal", e))?;
+    journal::write_line(
+        &mut file,
+        journal,
+        &format!("{MAGIC} {}", target.to_words()),
+    )?;
     sync_dir(dir)
 }
 
@@ -305,55 +304,20 @@ fn finish(
     if temp.exists() {
         replace(temp, &paths.flow, &paths.dir)?;
     }
-    if target.existed {
-        let file = OpenOptions::new()
-            .write(true)
-            .open(&paths.feedback)
-            .map_err(|e| Error::io(&paths.feedback, "opening to undo a scoring", e))?;
-        let len = file
-            .metadata()
-            .map_err(|e| Error::io(&paths.feedback, "looking at", e))?
-            .len();
-        if len > target.len {
-            file.set_len(target.len)
-                .and_then(|()| file.sync_all())
-                .map_err(|e| Error::io(&paths.feedback, "removing the undone rows from", e))?;
-        }
-    } else {
-        remove_if_present(&paths.feedback)?;
-    }
+    journal::roll_back_feedback(&paths.feedback, target)?;
     remove_if_present(journal)?;
     sync_dir(&paths.dir)
 }
 
-/// FNV-1a: enough to tell a whole journal line from a torn one.
-fn checksum(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 /// The feedback target of a whole journal line, `None` for a torn or foreign one.
 fn parse_journal(text: &str) -> Option<FeedbackBefore> {
-    let line = text.strip_suffix('\n')?;
-    let (body, sum) = line.rsplit_once(' ')?;
-    if u64::from_str_radix(sum, 16).ok()? != checksum(body.as_bytes()) {
-        return None;
-    }
+    let body = journal::checked_body(text.strip_suffix('\n')?)?;
     let mut words = body.split(' ');
     if words.next()? != MAGIC {
         return None;
     }
-    let len = words.next()?.parse().ok()?;
-    let existed = match words.next()? {
-        "0" => false,
-        "1" => true,
-        _ => return None,
-    };
-    words
-        .next()
-        .is_none()
-        .then_some(FeedbackBefore { len, existed })
+    let target = FeedbackBefore::from_words(&mut words)?;
+    words.next().is_none().then_some(target)
 }
 
 /// Finishes an undo a crash interrupted after it was decided, or forgets one that was not.
