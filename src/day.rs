@@ -1,5 +1,6 @@
 //! A day of flows: opening it, reading it, and every operation on it.
 
+use crate::blocks::BlockReader;
 use crate::durable::{create_temporary, finish_temporary, replace, write_to};
 use crate::error::Error;
 use crate::paths::{DayPaths, Settings};
@@ -108,10 +109,9 @@ impl Day {
         &self,
         mut visit: impl FnMut(&Row) -> Result<(), E>,
     ) -> Result<(), E> {
-        let mut reader = FlowReader::open(&self.paths.flow)?;
-        let (schema, _) = reader.read_header()?;
-        while let Some(record) = reader.next_record()? {
-            visit(&Row::new(record, &schema))?;
+        let (mut reader, _) = BlockReader::open(&self.paths.flow)?;
+        while let Some(block) = reader.next_block(&mut |row: &Row, _| visit(row))? {
+            reader.recycle(block);
         }
         Ok(())
     }
@@ -234,16 +234,19 @@ fn make_backup(paths: &DayPaths) -> Result<(), Error> {
     replace(&paths.backup_tmp, &paths.backup, &paths.dir)
 }
 
-/// Copies a flow file record by record, so a damaged one is refused before
-/// anything is replaced.
+/// Copies a flow file block by block, every record checked, so a damaged
+/// one is refused before anything is replaced.
 fn checked_copy(from: &Path, to: &Path) -> Result<(), Error> {
-    let mut reader = FlowReader::open(from)?;
-    let (_, header) = reader.read_header()?;
+    let (mut reader, header) = BlockReader::open(from)?;
     let mut out = create_temporary(to)?;
     let copied = (|| {
         write_to(&mut out, to, &header)?;
-        while let Some(record) = reader.next_record()? {
-            write_to(&mut out, to, record.raw)?;
+        while let Some(block) = reader.next_block(&mut |_: &Row, _| Ok::<(), Error>(()))? {
+            out.write_block(block)
+                .map_err(|e| Error::io(to, "writing", e))?;
+            if let Some(written) = out.written_block() {
+                reader.recycle(written);
+            }
         }
         Ok(())
     })();

@@ -55,10 +55,13 @@ pub(crate) fn finish_temporary(path: &Path, writer: SyncingWriter) -> Result<(),
         .map_err(|e| Error::io(path, "writing and flushing to disk", e))
 }
 
-/// Bytes handed to the writing thread at a time.
+/// Bytes handed to the writing thread at a time by `write_all`.
 const CHUNK: usize = 1 << 20;
-/// Chunks that may wait for the writing thread (bounds memory to ~8 MiB).
+/// Chunks that may wait for the writing thread (chunks and the blocks of a
+/// streaming pass are 1 MiB: this bounds memory to ~8 MiB).
 const CHUNKS_IN_FLIGHT: usize = 8;
+/// Written blocks the thread keeps ready to be given back for reuse.
+const BLOCKS_RETURNED: usize = 2;
 /// The writing thread flushes to disk after this many bytes, so that the
 /// disk works while the file is still being produced and the final fsync
 /// only has the tail left. Without it, Linux would keep the whole file in
@@ -72,24 +75,34 @@ pub(crate) struct SyncingWriter {
     /// Set when the writer is dropped unfinished (an abandoned temporary):
     /// the thread then stops instead of writing and syncing the rest.
     abandoned: Arc<AtomicBool>,
-    chunks: Option<SyncSender<Vec<u8>>>,
+    chunks: Option<SyncSender<Chunk>>,
+    /// Blocks given with [`SyncingWriter::write_block`], once written.
+    written: Option<Receiver<Vec<u8>>>,
     thread: Option<JoinHandle<io::Result<()>>>,
+}
+
+/// Bytes for the writing thread, and whether to give the buffer back.
+struct Chunk {
+    bytes: Vec<u8>,
+    give_back: bool,
 }
 
 impl SyncingWriter {
     fn new(file: File, path: &Path) -> SyncingWriter {
-        let (chunks, receiver) = sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT);
+        let (chunks, receiver) = sync_channel::<Chunk>(CHUNKS_IN_FLIGHT);
+        let (give_back, written) = sync_channel::<Vec<u8>>(BLOCKS_RETURNED);
         let abandoned = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&abandoned);
         let name = format!("flow-edge writer {}", path.display());
         let thread = std::thread::Builder::new()
             .name(name)
-            .spawn(move || write_chunks(file, receiver, &stop));
+            .spawn(move || write_chunks(file, receiver, &give_back, &stop));
         match thread {
             Ok(thread) => SyncingWriter {
                 buffer: Vec::with_capacity(CHUNK),
                 abandoned,
                 chunks: Some(chunks),
+                written: Some(written),
                 thread: Some(thread),
             },
             // No thread: `write` reports the failure on first use.
@@ -97,13 +110,41 @@ impl SyncingWriter {
                 buffer: Vec::new(),
                 abandoned,
                 chunks: None,
+                written: None,
                 thread: None,
             },
         }
     }
 
     fn hand_over(&mut self) -> io::Result<()> {
-        let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK));
+        let bytes = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK));
+        self.send(Chunk {
+            bytes,
+            give_back: false,
+        })
+    }
+
+    /// Writes a whole buffer without copying it; the thread gives it back,
+    /// once written, through [`SyncingWriter::written_block`].
+    pub fn write_block(&mut self, bytes: Vec<u8>) -> io::Result<()> {
+        if self.chunks.is_none() {
+            return Err(io::Error::other("the writing thread is not running"));
+        }
+        if !self.buffer.is_empty() {
+            self.hand_over()?;
+        }
+        self.send(Chunk {
+            bytes,
+            give_back: true,
+        })
+    }
+
+    /// A buffer given to `write_block` that is written and free again.
+    pub fn written_block(&mut self) -> Option<Vec<u8>> {
+        self.written.as_ref()?.try_recv().ok()
+    }
+
+    fn send(&mut self, chunk: Chunk) -> io::Result<()> {
         let sent = match &self.chunks {
             Some(chunks) => chunks.send(chunk).is_ok(),
             None => false,
@@ -141,7 +182,8 @@ impl SyncingWriter {
 
 fn write_chunks(
     mut file: File,
-    chunks: Receiver<Vec<u8>>,
+    chunks: Receiver<Chunk>,
+    give_back: &SyncSender<Vec<u8>>,
     abandoned: &AtomicBool,
 ) -> io::Result<()> {
     let mut unsynced = 0u64;
@@ -149,8 +191,12 @@ fn write_chunks(
         if abandoned.load(Ordering::Relaxed) {
             return Ok(());
         }
-        file.write_all(&chunk)?;
-        unsynced += chunk.len() as u64;
+        file.write_all(&chunk.bytes)?;
+        unsynced += chunk.bytes.len() as u64;
+        if chunk.give_back {
+            // A full return queue only means the buffer is freed instead.
+            let _ = give_back.try_send(chunk.bytes);
+        }
         if unsynced >= SYNC_EVERY {
             file.sync_data()?;
             unsynced = 0;

@@ -82,6 +82,7 @@
 //!   flow file and created the feedback file with its header).
 //! * Bad input is an error with its position, and nothing changes.
 
+mod blocks;
 mod day;
 mod durable;
 mod error;
@@ -90,6 +91,7 @@ mod journal;
 mod paths;
 mod records;
 mod row;
+mod scan;
 mod schema;
 mod selection;
 mod sort;

@@ -4,7 +4,9 @@
 //! lines, unescapes quoted fields only when they hold doubled quotes, and
 //! checks that every row has as many fields as the header. [`FlowReader`]
 //! feeds it from any `Read` through a fixed buffer, so a pass over a day costs
-//! constant memory; the sort feeds it a file held in memory.
+//! constant memory. Whole-day passes ([`crate::blocks`]) scan blocks faster
+//! and hand the splitter the records that need it: escaped ones, and every
+//! record of a block that may hold an error, so errors read the same.
 
 use crate::error::{Error, Position, Problem};
 use crate::schema::Schema;
@@ -99,6 +101,16 @@ impl Splitter {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The line the next record starts on.
+    pub fn next_line(&self) -> u64 {
+        self.next_line
+    }
+
+    /// Continues at `line`, for a caller that read records up to there itself.
+    pub fn set_next_line(&mut self, line: u64) {
+        self.next_line = line;
     }
 
     /// Tells the splitter the header's names, so that rows are checked against

@@ -11,12 +11,12 @@
 //! `flow_scores.csv`. Every row keeps its bytes; a last row without a line end
 //! gets the header's line end if it moves away from the end.
 
+use crate::blocks::{read_header, BlockPass, Place, BLOCK};
 use crate::durable::{create_temporary, finish_temporary, replace, write_to};
 use crate::error::{Error, Position, Problem};
 use crate::paths::DayPaths;
-use crate::records::{Advance, Splitter};
 use crate::row::Row;
-use crate::schema::{Column, Schema};
+use crate::schema::Column;
 use crate::update::lock_and_recover;
 use std::fs;
 
@@ -31,22 +31,28 @@ pub struct SortReport {
     pub by_severity: [u64; 3],
 }
 
-/// One row's place in the file and its sort key.
+/// One row's place in the file and its severity.
 struct Entry {
     start: usize,
     len: usize,
     has_line_end: bool,
     severity: u8,
+}
+
+/// The sort key of an unscored row: `lda_score`, `rank`, then its place in
+/// the file (which makes an unstable sort keep the current order of ties).
+struct Key {
     lda_score: f64,
     rank: f64,
+    entry: usize,
 }
 
 /// Sorts the day's file (see the module docs).
 pub(crate) fn save_and_sort(paths: &DayPaths) -> Result<SortReport, Error> {
     let _lock = lock_and_recover(paths)?;
     let data = fs::read(&paths.flow).map_err(|e| Error::io(&paths.flow, "reading", e))?;
-    let (header_len, line_end, entries) = index(paths, &data)?;
-    let order = sorted(&entries);
+    let (header_len, line_end, entries, keys) = index(paths, &data)?;
+    let order = sorted(&entries, keys);
 
     let mut out = create_temporary(&paths.new)?;
     write_to(&mut out, &paths.new, &data[..header_len])?;
@@ -75,66 +81,82 @@ pub(crate) fn save_and_sort(paths: &DayPaths) -> Result<SortReport, Error> {
     Ok(report)
 }
 
-/// Splits the file into rows with their keys; returns the header's length and
-/// line end too.
-fn index<'d>(paths: &DayPaths, data: &'d [u8]) -> Result<(usize, &'d [u8], Vec<Entry>), Error> {
-    let mut splitter = Splitter::new(&paths.flow);
+/// What [`index`] finds: the header's length and line end, every row, and
+/// the keys of the unscored rows.
+type Indexed<'d> = (usize, &'d [u8], Vec<Entry>, Vec<Key>);
+
+/// Splits the file into rows with their keys, a block at a time.
+fn index<'d>(paths: &DayPaths, data: &'d [u8]) -> Result<Indexed<'d>, Error> {
     let empty = || Error::content(Position::line(&paths.flow, 1), Problem::EmptyFile);
-    if splitter.advance(data, true)? != Advance::Record {
-        return Err(empty());
-    }
-    let (header, header_len) = splitter.take(data)?.ok_or_else(empty)?;
-    let names: Vec<String> = (0..header.fields.len())
-        .map(|index| header.text(index).to_owned())
-        .collect();
-    let line_end: &[u8] = match header.terminator() {
-        b"" => b"\n",
-        terminator => &data[header_len - terminator.len()..header_len],
+    let (splitter, schema, header_len) = read_header(&paths.flow, data, true)?.ok_or_else(empty)?;
+    let line_end: &[u8] = match &data[..header_len] {
+        [.., b'\r', b'\n'] => b"\r\n",
+        _ => b"\n",
     };
-    let schema = Schema::from_header(&paths.flow, &names)?;
-    splitter.set_header(names);
+    let mut pass = BlockPass::new(splitter, schema);
 
     let mut entries = Vec::with_capacity(data.len() / 160);
-    let mut at = header_len;
-    while splitter.advance(&data[at..], true)? == Advance::Record {
-        let Some((record, used)) = splitter.take(&data[at..])? else {
-            break;
-        };
-        let row = Row::new(record, &schema);
+    let mut keys = Vec::with_capacity(data.len() / 160);
+    let mut visit = |row: &Row, place: Place| -> Result<(), Error> {
         let severity = row.severity()?;
-        let (lda_score, rank) = if severity == 0 {
-            (row.number(Column::LdaScore)?, row.number(Column::Rank)?)
-        } else {
-            (0.0, 0.0)
-        };
+        if severity == 0 {
+            keys.push(Key {
+                lda_score: row.number(Column::LdaScore)?,
+                rank: row.number(Column::Rank)?,
+                entry: entries.len(),
+            });
+        }
         entries.push(Entry {
-            start: at,
-            len: used,
-            has_line_end: !record.terminator().is_empty(),
+            start: header_len + place.start,
+            len: place.len,
+            has_line_end: place.line_end,
             severity,
-            lda_score,
-            rank,
         });
+        Ok(())
+    };
+    let mut at = header_len;
+    let mut window = BLOCK;
+    while at < data.len() {
+        let end = (at + window).min(data.len());
+        let used = pass.records(
+            &data[at..end],
+            end == data.len(),
+            &mut |row: &Row, place: Place| {
+                visit(
+                    row,
+                    Place {
+                        start: at - header_len + place.start,
+                        ..place
+                    },
+                )
+            },
+        )?;
+        // A record longer than the window: look further.
+        window = if used == 0 { window * 2 } else { BLOCK };
         at += used;
     }
-    Ok((header_len, line_end, entries))
+    Ok((header_len, line_end, entries, keys))
 }
 
 /// The output order, as indexes into `entries`.
-fn sorted(entries: &[Entry]) -> Vec<usize> {
-    let mut unscored: Vec<usize> = (0..entries.len())
-        .filter(|&index| entries[index].severity == 0)
-        .collect();
-    // A stable sort keeps the current order among equal keys.
-    unscored.sort_by(|&a, &b| {
-        let (a, b) = (&entries[a], &entries[b]);
+fn sorted(entries: &[Entry], mut keys: Vec<Key>) -> Vec<usize> {
+    keys.sort_unstable_by(|a, b| {
         a.lda_score
             .total_cmp(&b.lda_score)
             .then(a.rank.total_cmp(&b.rank))
+            .then(a.entry.cmp(&b.entry))
     });
-    let mut order = unscored;
+    let mut order = Vec::with_capacity(entries.len());
+    order.extend(keys.iter().map(|key| key.entry));
+    drop(keys);
     for severity in 1..=3 {
-        order.extend((0..entries.len()).filter(|&index| entries[index].severity == severity));
+        order.extend(
+            entries
+                .iter()
+                .enumerate()
+                .filter(|(_, entry)| entry.severity == severity)
+                .map(|(index, _)| index),
+        );
     }
     order
 }

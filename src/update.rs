@@ -7,6 +7,7 @@
 //! replaces `flow_scores.csv` by an atomic rename. The journal (see
 //! [`crate::journal`]) ties the two files together across a crash.
 
+use crate::blocks::{BlockReader, Place};
 use crate::durable::{
     create_temporary, finish_temporary, remove_if_present, replace, sync_dir, write_to, DayLock,
     SyncingWriter,
@@ -15,10 +16,9 @@ use crate::error::{Error, Position};
 use crate::feedback::{FeedbackPlan, FeedbackWriter};
 use crate::journal::{self, FeedbackBefore, Journal};
 use crate::paths::DayPaths;
-use crate::records::FlowReader;
 use crate::row::Row;
-use crate::schema::{Column, Schema};
-use std::fs::File;
+use crate::schema::Column;
+use std::ops::Range;
 
 /// What an update pass did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,11 +74,31 @@ pub(crate) fn update_severities(
     }
 }
 
+/// The block with each changed `sev` field (a range of it) replaced by the
+/// new severity digit: in place when every field is one byte, as `sev`
+/// fields are unless quoted.
+fn with_changes(mut block: Vec<u8>, changes: &[(Range<usize>, u8)]) -> Vec<u8> {
+    if changes.iter().all(|(span, _)| span.len() == 1) {
+        for (span, severity) in changes {
+            block[span.start] = b'0' + severity;
+        }
+        return block;
+    }
+    let mut changed = Vec::with_capacity(block.len());
+    let mut at = 0;
+    for (span, severity) in changes {
+        changed.extend_from_slice(&block[at..span.start]);
+        changed.push(b'0' + severity);
+        at = span.end;
+    }
+    changed.extend_from_slice(&block[at..]);
+    changed
+}
+
 /// An update pass under way.
 struct Pass<'p> {
     paths: &'p DayPaths,
-    rows: FlowReader<File>,
-    schema: Schema,
+    rows: BlockReader,
     tmp: SyncingWriter,
     /// Present when the pass feeds rows back: the journal that ties the
     /// feedback append to the rename, the feedback file as it was, the writer.
@@ -89,10 +109,9 @@ impl<'p> Pass<'p> {
     /// Reads the header, opens `.tmp` and, for feedback, writes the journal's
     /// `begin` line and opens the feedback file.
     fn start(paths: &'p DayPaths, feed_back: bool) -> Result<Pass<'p>, Error> {
-        let mut rows = FlowReader::open(&paths.flow)?;
-        let (schema, header) = rows.read_header()?;
+        let (rows, header) = BlockReader::open(&paths.flow)?;
         let plan = if feed_back {
-            Some(FeedbackPlan::inspect(&paths.feedback, &schema)?)
+            Some(FeedbackPlan::inspect(&paths.feedback, rows.schema())?)
         } else {
             None
         };
@@ -101,7 +120,6 @@ impl<'p> Pass<'p> {
         let mut pass = Pass {
             paths,
             rows,
-            schema,
             tmp,
             feedback: None,
         };
@@ -113,39 +131,54 @@ impl<'p> Pass<'p> {
         Ok(pass)
     }
 
-    /// Copies every row to `.tmp`, changing the decided ones.
+    /// Copies every row to `.tmp`, block by block, changing the `sev` field
+    /// of the decided ones.
     fn run(
         &mut self,
         decide: &mut impl FnMut(&Row) -> Result<Option<u8>, Error>,
     ) -> Result<UpdateReport, Error> {
-        let sev_index = self.schema.slot_or_absent(Column::Sev);
-        let tmp_path = &self.paths.tmp;
-        let tmp = &mut self.tmp;
+        let Pass {
+            paths,
+            rows,
+            tmp,
+            feedback,
+        } = self;
+        let sev_index = rows.schema().slot_or_absent(Column::Sev);
         let mut report = UpdateReport::default();
-        while let Some(record) = self.rows.next_record()? {
-            let row = Row::new(record, &self.schema);
-            row.severity()?;
-            report.rows += 1;
-            let Some(severity) = decide(&row)? else {
-                write_to(tmp, tmp_path, record.raw)?;
-                continue;
+        let mut changes: Vec<(Range<usize>, u8)> = Vec::new();
+        // Rows of a block are visited before it is written, so the changes
+        // are gathered, then made to the block in one go.
+        let mut visit =
+            |changes: &mut Vec<(Range<usize>, u8)>, row: &Row, place: Place| -> Result<(), Error> {
+                row.severity()?;
+                report.rows += 1;
+                let Some(severity) = decide(row)? else {
+                    return Ok(());
+                };
+                if severity > 3 {
+                    return Err(Error::Severity {
+                        at: Position::line(row.path(), row.line()),
+                        value: severity,
+                    });
+                }
+                let sev = row.raw_span(sev_index);
+                changes.push((place.start + sev.start..place.start + sev.end, severity));
+                report.matched += 1;
+                if let Some((_, _, feedback)) = feedback.as_mut() {
+                    feedback.append(row, sev_index, severity)?;
+                    report.fed_back += 1;
+                }
+                Ok(())
             };
-            if severity > 3 {
-                return Err(Error::Severity {
-                    at: Position::line(record.path, record.line),
-                    value: severity,
-                });
-            }
-            let sev = &record.fields[sev_index].raw;
-            let start = record.content_start + sev.start;
-            let end = record.content_start + sev.end;
-            write_to(tmp, tmp_path, &record.raw[..start])?;
-            write_to(tmp, tmp_path, &[b'0' + severity])?;
-            write_to(tmp, tmp_path, &record.raw[end..])?;
-            report.matched += 1;
-            if let Some((_, _, feedback)) = self.feedback.as_mut() {
-                feedback.append(&row, sev_index, severity)?;
-                report.fed_back += 1;
+        while let Some(block) =
+            rows.next_block(&mut |row: &Row, place| visit(&mut changes, row, place))?
+        {
+            let block = with_changes(block, &changes);
+            changes.clear();
+            tmp.write_block(block)
+                .map_err(|e| Error::io(&paths.tmp, "writing", e))?;
+            if let Some(written) = tmp.written_block() {
+                rows.recycle(written);
             }
         }
         Ok(report)

@@ -1,0 +1,618 @@
+//! Whole-day passes, block by block.
+//!
+//! Scoring, rules, heuristics and the sort read every record of a day. They
+//! read it in blocks of 1 MiB (small enough to stay in the processor's cache
+//! from the read to the scan): each block is indexed by the fast scan
+//! ([`crate::scan`]), rows are handed to the caller straight from the index,
+//! and a block the scan finds suspect is read record by record by the
+//! splitter, which reports any error at its exact line and column. Records
+//! with doubled quotes get their escaped fields unescaped into a scratch
+//! buffer, as the splitter does.
+//!
+//! The caller's callback runs on the calling thread; the writing thread of
+//! a rewrite (see [`crate::durable`]) works on the other core. Scanning each
+//! block in two halves on two threads, and a reading thread scanning ahead,
+//! were measured and dropped: on the shared 2-core machine they cost more
+//! processor time and memory and were no faster in wall time; see
+//! BENCHMARKS.md.
+
+use crate::error::{Error, Position, Problem};
+use crate::records::{Advance, RecordRef, Splitter};
+use crate::row::{Row, ScannedRecord};
+use crate::scan::{field_span, scan_text, BlockIndex};
+use crate::schema::Schema;
+use crate::split::{unescape_into, FieldSpan};
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+/// Bytes read at a time by a streaming pass: large enough that a read call
+/// and a block's bookkeeping are cheap, small enough to stay in cache.
+pub(crate) const BLOCK: usize = 1 << 20;
+
+/// Where a record's bytes lie in the block passed to [`BlockPass::records`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Place {
+    /// Offset of the record's first byte.
+    pub start: usize,
+    /// Bytes of the record, line end included.
+    pub len: usize,
+    /// Whether it ends with a line end (only the file's last record may not).
+    pub line_end: bool,
+}
+
+/// Reads the data records of blocks, in order, after the header.
+pub(crate) struct BlockPass {
+    splitter: Splitter,
+    schema: Schema,
+    /// The line the next record starts on.
+    line: u64,
+    index: BlockIndex,
+    /// The fields and unescaped text of a record with doubled quotes.
+    fields: Vec<FieldSpan>,
+    scratch: String,
+}
+
+impl BlockPass {
+    /// A pass over data records starting at `line`, with the header's names
+    /// already given to `splitter`.
+    pub fn new(splitter: Splitter, schema: Schema) -> BlockPass {
+        let line = splitter.next_line();
+        BlockPass {
+            splitter,
+            schema,
+            line,
+            index: BlockIndex::default(),
+            fields: Vec::new(),
+            scratch: String::new(),
+        }
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Calls `visit` with each whole record at the start of `block` (every
+    /// record when `at_eof`), in order, and returns the bytes they take.
+    /// `block` must start at a record boundary.
+    pub fn records<E: From<Error>>(
+        &mut self,
+        block: &[u8],
+        at_eof: bool,
+        visit: &mut impl FnMut(&Row, Place) -> Result<(), E>,
+    ) -> Result<usize, E> {
+        let width = self.schema.len();
+        let BlockPass {
+            splitter,
+            schema,
+            line,
+            index,
+            fields,
+            scratch,
+        } = self;
+        let Some(text) = scan_text(block, width, index) else {
+            return read_split(splitter, schema, line, block, 0, at_eof, visit);
+        };
+        let mut start = 0usize;
+        for (number, mark) in index.records.iter().enumerate() {
+            let next = mark.next as usize;
+            let place = Place {
+                start,
+                len: next - start,
+                line_end: true,
+            };
+            let record = ScannedRecord {
+                text,
+                start,
+                ends: &index.ends[number * width..(number + 1) * width],
+                line: *line,
+                path: splitter.path(),
+            };
+            if mark.escaped {
+                let record = unescaped(record, &block[start..next], fields, scratch);
+                visit(&Row::new(record, schema), place)?;
+            } else {
+                visit(&Row::scanned(record, schema), place)?;
+            }
+            *line += 1 + u64::from(mark.inner_newlines);
+            start = next;
+        }
+        let mut used = text.len();
+        if at_eof && used < block.len() {
+            used += read_split(splitter, schema, line, &block[used..], used, true, visit)?;
+        }
+        Ok(used)
+    }
+}
+
+/// A scanned record with doubled quotes as the splitter would give it: its
+/// field spans, and the text of its escaped fields unescaped into `scratch`.
+/// `raw` is the record's bytes, line end included.
+fn unescaped<'r>(
+    scanned: ScannedRecord<'r>,
+    raw: &'r [u8],
+    fields: &'r mut Vec<FieldSpan>,
+    scratch: &'r mut String,
+) -> RecordRef<'r> {
+    let ScannedRecord {
+        text,
+        start,
+        ends,
+        line,
+        path,
+    } = scanned;
+    fields.clear();
+    scratch.clear();
+    for field in 0..ends.len() {
+        let span = field_span(start, ends, field);
+        let raw_span = span.start - start..span.end - start;
+        let quoted = text.as_bytes()[span.start] == b'"' && span.len() > 1;
+        let inner = if quoted {
+            span.start + 1..span.end - 1
+        } else {
+            span.clone()
+        };
+        let escaped = quoted && text[inner.clone()].contains('"');
+        let text_span = if escaped {
+            let from = scratch.len();
+            unescape_into(&text[inner], scratch);
+            from..scratch.len()
+        } else {
+            inner.start - start..inner.end - start
+        };
+        fields.push(FieldSpan {
+            raw: raw_span,
+            text: text_span,
+            escaped,
+        });
+    }
+    let content_end = ends.last().map_or(start, |&end| end as usize);
+    RecordRef {
+        raw,
+        content_start: 0,
+        content: &text[start..content_end],
+        line,
+        fields,
+        scratch,
+        path,
+    }
+}
+
+/// Reads records of `bytes` with the splitter, from `line`, calling `visit`
+/// with places shifted by `offset`; returns the bytes read. Stops at an
+/// unfinished record unless `at_eof`.
+fn read_split<E: From<Error>>(
+    splitter: &mut Splitter,
+    schema: &Schema,
+    line: &mut u64,
+    bytes: &[u8],
+    offset: usize,
+    at_eof: bool,
+    visit: &mut impl FnMut(&Row, Place) -> Result<(), E>,
+) -> Result<usize, E> {
+    splitter.set_next_line(*line);
+    let mut at = 0;
+    while splitter.advance(&bytes[at..], at_eof)? == Advance::Record {
+        let Some((record, used)) = splitter.take(&bytes[at..])? else {
+            break;
+        };
+        let place = Place {
+            start: offset + at,
+            len: used,
+            line_end: !record.terminator().is_empty(),
+        };
+        visit(&Row::new(record, schema), place)?;
+        at += used;
+    }
+    *line = splitter.next_line();
+    Ok(at)
+}
+
+/// Reads the header at the start of `data` (all of the file so far; `at_eof`
+/// when that is all): the splitter knowing the header, the schema, and the
+/// header's length in bytes. `None` when more input is needed.
+pub(crate) fn read_header(
+    path: &Path,
+    data: &[u8],
+    at_eof: bool,
+) -> Result<Option<(Splitter, Schema, usize)>, Error> {
+    let mut splitter = Splitter::new(path);
+    let empty = || Error::content(Position::line(path, 1), Problem::EmptyFile);
+    match splitter.advance(data, at_eof)? {
+        Advance::Record => {}
+        Advance::NeedMore => return Ok(None),
+        Advance::End => return Err(empty()),
+    }
+    let (header, used) = splitter.take(data)?.ok_or_else(empty)?;
+    let names: Vec<String> = (0..header.fields.len())
+        .map(|index| header.text(index).to_owned())
+        .collect();
+    let schema = Schema::from_header(path, &names)?;
+    splitter.set_header(names);
+    Ok(Some((splitter, schema, used)))
+}
+
+/// A streaming pass over a flow file, one block of whole records at a time.
+pub(crate) struct BlockReader {
+    file: File,
+    pass: BlockPass,
+    /// Read bytes at `..filled`; its length is the block size.
+    buffer: Vec<u8>,
+    filled: usize,
+    at_eof: bool,
+    /// Buffers given back, to read into without allocating again.
+    spare: Vec<Vec<u8>>,
+}
+
+impl BlockReader {
+    /// Opens a flow file and reads its header; returns the reader and the
+    /// header's raw bytes.
+    pub fn open(path: &Path) -> Result<(BlockReader, Vec<u8>), Error> {
+        BlockReader::open_sized(path, BLOCK)
+    }
+
+    /// Like `open`, reading `block` bytes at a time.
+    fn open_sized(path: &Path, block: usize) -> Result<(BlockReader, Vec<u8>), Error> {
+        let file = File::open(path).map_err(|e| Error::io(path, "opening for reading", e))?;
+        let mut buffer = vec![0; block.max(1)];
+        let mut filled = 0;
+        let mut at_eof = false;
+        let mut file = file;
+        loop {
+            if filled == buffer.len() {
+                buffer.resize(buffer.len() * 2, 0);
+            }
+            let read = read_some(&mut file, path, &mut buffer[filled..])?;
+            at_eof = at_eof || read == 0;
+            filled += read;
+            let Some((splitter, schema, used)) = read_header(path, &buffer[..filled], at_eof)?
+            else {
+                continue;
+            };
+            let header = buffer[..used].to_vec();
+            buffer.copy_within(used..filled, 0);
+            let reader = BlockReader {
+                file,
+                pass: BlockPass::new(splitter, schema),
+                buffer,
+                filled: filled - used,
+                at_eof,
+                spare: Vec::new(),
+            };
+            return Ok((reader, header));
+        }
+    }
+
+    pub fn schema(&self) -> &Schema {
+        self.pass.schema()
+    }
+
+    /// Reads the next block of whole records, calling `visit` with each, and
+    /// returns the block (its bytes are exactly those records); `None` at the
+    /// end of the file.
+    pub fn next_block<E: From<Error>>(
+        &mut self,
+        visit: &mut impl FnMut(&Row, Place) -> Result<(), E>,
+    ) -> Result<Option<Vec<u8>>, E> {
+        loop {
+            self.fill()?;
+            if self.filled == 0 && self.at_eof {
+                return Ok(None);
+            }
+            let used = self
+                .pass
+                .records(&self.buffer[..self.filled], self.at_eof, visit)?;
+            if used == 0 && !self.at_eof {
+                // One record larger than the buffer: make room for it.
+                self.buffer.resize(self.buffer.len() * 2, 0);
+                continue;
+            }
+            let mut next = self.spare.pop().unwrap_or_default();
+            next.resize(self.buffer.len(), 0);
+            let rest = self.filled - used;
+            next[..rest].copy_from_slice(&self.buffer[used..self.filled]);
+            let mut block = std::mem::replace(&mut self.buffer, next);
+            block.truncate(used);
+            self.filled = rest;
+            return Ok(Some(block));
+        }
+    }
+
+    /// Takes back a block's buffer for a later read.
+    pub fn recycle(&mut self, buffer: Vec<u8>) {
+        if buffer.capacity() >= self.buffer.len() && self.spare.len() < 2 {
+            self.spare.push(buffer);
+        }
+    }
+
+    /// Reads until the buffer is full or the file ends.
+    fn fill(&mut self) -> Result<(), Error> {
+        while !self.at_eof && self.filled < self.buffer.len() {
+            let read = read_some(
+                &mut self.file,
+                self.pass.splitter.path(),
+                &mut self.buffer[self.filled..],
+            )?;
+            self.at_eof = read == 0;
+            self.filled += read;
+        }
+        Ok(())
+    }
+}
+
+fn read_some(file: &mut File, path: &Path, into: &mut [u8]) -> Result<usize, Error> {
+    loop {
+        match file.read(into) {
+            Ok(read) => return Ok(read),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io(path, "reading", e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::FlowReader;
+    use proptest::prelude::*;
+
+    /// One record as read: line, decoded fields, raw bytes, raw bytes of
+    /// each field, whether it has a line end.
+    type Read = (u64, Vec<String>, Vec<u8>, Vec<Vec<u8>>, bool);
+
+    const HEADER: &str = "sev,tstart,srcIP,dstIP,sport,dport,ipkt,ibyt,lda_score,rank";
+
+    fn describe(row: &Row, raw: &[u8], line_end: bool) -> Read {
+        (
+            row.line(),
+            (0..row.len()).map(|i| row.field(i).to_owned()).collect(),
+            raw.to_vec(),
+            (0..row.len())
+                .map(|i| raw[row.raw_span(i)].to_vec())
+                .collect(),
+            line_end,
+        )
+    }
+
+    /// The records of `bytes` as the record splitter reads them.
+    fn read_by_splitter(bytes: &[u8]) -> Result<Vec<Read>, String> {
+        let path = Path::new("t.csv");
+        let mut reader = FlowReader::new(bytes, path, 64);
+        let (schema, _) = reader.read_header().map_err(|e| e.to_string())?;
+        let mut records = Vec::new();
+        while let Some(record) = reader.next_record().map_err(|e| e.to_string())? {
+            let line_end = !record.terminator().is_empty();
+            records.push(describe(&Row::new(record, &schema), record.raw, line_end));
+        }
+        Ok(records)
+    }
+
+    /// The records of `bytes` read by a block pass over windows of
+    /// `window` bytes.
+    /// Checks that the records cover the data exactly.
+    fn read_by_blocks(bytes: &[u8], window: usize) -> Result<Vec<Read>, String> {
+        let path = Path::new("t.csv");
+        let (splitter, schema, header_len) = read_header(path, bytes, true)
+            .map_err(|e| e.to_string())?
+            .ok_or("no header")?;
+        let mut pass = BlockPass::new(splitter, schema);
+        let mut records = Vec::new();
+        let mut at = header_len;
+        let mut size = window;
+        while at < bytes.len() {
+            let end = (at + size).min(bytes.len());
+            let block = &bytes[at..end];
+            let mut expected_start = 0;
+            let used = pass
+                .records(block, end == bytes.len(), &mut |row: &Row, place: Place| {
+                    assert_eq!(place.start, expected_start, "records are contiguous");
+                    expected_start += place.len;
+                    let raw = &block[place.start..place.start + place.len];
+                    records.push(describe(row, raw, place.line_end));
+                    Ok::<(), Error>(())
+                })
+                .map_err(|e| e.to_string())?;
+            assert_eq!(used, expected_start, "the bytes used are the records'");
+            size = if used == 0 { size * 2 } else { window };
+            at += used;
+        }
+        Ok(records)
+    }
+
+    /// The records of a file read by a streaming `BlockReader` of `block`
+    /// bytes; checks that header and blocks put together are the file.
+    fn read_streaming(bytes: &[u8], block: usize) -> Result<Vec<Read>, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, bytes).map_err(|e| e.to_string())?;
+        let (mut reader, header) =
+            BlockReader::open_sized(&path, block).map_err(|e| e.to_string())?;
+        let mut records = Vec::new();
+        let mut copy = header;
+        loop {
+            let mut found = Vec::new();
+            let next = reader.next_block(&mut |row: &Row, place: Place| {
+                found.push((
+                    (
+                        row.line(),
+                        (0..row.len())
+                            .map(|i| row.field(i).to_owned())
+                            .collect::<Vec<_>>(),
+                    ),
+                    place,
+                ));
+                Ok::<(), Error>(())
+            });
+            let Some(block) =
+                next.map_err(|e| e.to_string().replace(&*path.to_string_lossy(), "t.csv"))?
+            else {
+                break;
+            };
+            for ((line, fields), place) in found {
+                let raw = block[place.start..place.start + place.len].to_vec();
+                records.push((line, fields, raw, Vec::new(), place.line_end));
+            }
+            copy.extend_from_slice(&block);
+            reader.recycle(block);
+        }
+        assert_eq!(copy, bytes, "the blocks are the file");
+        Ok(records)
+    }
+
+    /// Records without their fields' raw bytes (the streaming check does not
+    /// keep them).
+    fn strip_field_bytes(records: &[Read]) -> Vec<Read> {
+        records
+            .iter()
+            .map(|(line, fields, raw, _, end)| {
+                (*line, fields.clone(), raw.clone(), Vec::new(), *end)
+            })
+            .collect()
+    }
+
+    fn quoted(field: &str) -> String {
+        if field.contains([',', '"', '\n', '\r']) || field.is_empty() {
+            format!("\"{}\"", field.replace('"', "\"\""))
+        } else {
+            field.to_owned()
+        }
+    }
+
+    /// A file of `rows`, with `damage` applied: (offset, bytes) replacing a
+    /// byte or inserting some, to make every kind of bad input.
+    fn file(
+        rows: &[Vec<String>],
+        crlf: bool,
+        damage: &[(usize, Vec<u8>)],
+        last_line_end: bool,
+    ) -> Vec<u8> {
+        let line_end = if crlf { "\r\n" } else { "\n" };
+        let mut text = format!("{HEADER}{line_end}");
+        for row in rows {
+            text += &row.iter().map(|f| quoted(f)).collect::<Vec<_>>().join(",");
+            text += line_end;
+        }
+        if !last_line_end {
+            text.truncate(text.len() - line_end.len());
+        }
+        let mut bytes = text.into_bytes();
+        let header_len = HEADER.len() + line_end.len();
+        for (offset, replacement) in damage {
+            if bytes.len() > header_len {
+                let at = header_len + offset % (bytes.len() - header_len);
+                bytes.splice(at..at + 1, replacement.iter().copied());
+            }
+        }
+        bytes
+    }
+
+    fn rows() -> impl Strategy<Value = Vec<Vec<String>>> {
+        prop::collection::vec(
+            prop::collection::vec(
+                prop_oneof![
+                    3 => "[a-c0-9]{0,5}",
+                    1 => "[a-c0-9,\"\r\n é€😀]{0,7}",
+                ],
+                10,
+            ),
+            1..40,
+        )
+    }
+
+    fn damage() -> impl Strategy<Value = Vec<(usize, Vec<u8>)>> {
+        prop::collection::vec(
+            (
+                any::<usize>(),
+                prop::sample::select(vec![
+                    b"\"".to_vec(),
+                    b",".to_vec(),
+                    b"\r".to_vec(),
+                    b"\n".to_vec(),
+                    b"\n\n".to_vec(),
+                    b"\xff".to_vec(),
+                    b"\xc3".to_vec(),
+                    b"\"\"".to_vec(),
+                    b"x".to_vec(),
+                ]),
+            ),
+            0..3,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn block_passes_read_what_the_splitter_reads_with_the_same_errors(
+            rows in rows(),
+            crlf in any::<bool>(),
+            damage in damage(),
+            last_line_end in any::<bool>(),
+            window in 1usize..600,
+        ) {
+            let bytes = file(&rows, crlf, &damage, last_line_end);
+            let expected = read_by_splitter(&bytes);
+            if damage.is_empty() {
+                let decoded: Vec<Vec<String>> = expected.as_ref().unwrap().iter().map(|r| r.1.clone()).collect();
+                prop_assert_eq!(decoded, rows.clone());
+            }
+            prop_assert_eq!(read_by_blocks(&bytes, window), expected.clone());
+            prop_assert_eq!(read_by_blocks(&bytes, 1 << 20), expected.clone());
+            let streamed = read_streaming(&bytes, window);
+            let without_field_bytes = expected.map(|records| strip_field_bytes(&records));
+            prop_assert_eq!(streamed, without_field_bytes);
+        }
+    }
+
+    #[test]
+    fn a_quoted_field_spanning_many_lines_keeps_line_numbers_right_in_any_block() {
+        let mut bytes = format!("{HEADER}\n").into_bytes();
+        for row in 0..40 {
+            let geo = if row == 20 {
+                format!("\"{}\"", "a\n".repeat(200))
+            } else {
+                "x".to_owned()
+            };
+            bytes.extend_from_slice(format!("0,t,{geo},d,1,2,3,4,5,{row}\n").as_bytes());
+        }
+        let expected = read_by_splitter(&bytes).unwrap();
+        assert_eq!(
+            expected[21].0,
+            23 + 200,
+            "lines count the line feeds inside quotes"
+        );
+        for window in [7, 64, 500, 1 << 20] {
+            assert_eq!(read_by_blocks(&bytes, window).unwrap(), expected);
+            assert_eq!(
+                read_streaming(&bytes, window).unwrap(),
+                strip_field_bytes(&expected)
+            );
+        }
+    }
+
+    #[test]
+    fn a_stray_quote_is_reported_without_reading_the_rest_of_the_file() {
+        let mut bytes =
+            format!("{HEADER}\n0,t,s,d,1,2,3,4,5,1\n0,t,s\"x,d,1,2,3,4,5,2\n").into_bytes();
+        for row in 0..10_000 {
+            bytes.extend_from_slice(format!("0,t,s,d,1,2,3,4,5,{row}\n").as_bytes());
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, &bytes).unwrap();
+        let (mut reader, _) = BlockReader::open_sized(&path, 256).unwrap();
+        let error = loop {
+            match reader.next_block(&mut |_: &Row, _| Ok::<(), Error>(())) {
+                Ok(Some(block)) => reader.recycle(block),
+                Ok(None) => panic!("the stray quote went unnoticed"),
+                Err(error) => break error.to_string(),
+            }
+        };
+        assert!(error.ends_with(":3:3 (column srcIP): a quote inside a field; quote the whole field and double inner quotes"), "{error}");
+        assert!(
+            reader.buffer.len() <= 256,
+            "the buffer grew to {}",
+            reader.buffer.len()
+        );
+    }
+}
