@@ -3,9 +3,10 @@
 
 mod common;
 
+use common::widgets::{frontend_sends, id_of, messages_on, opened_widgets};
 use common::{position, Exchange, Kernel};
-use jupyter_protocol::{CommId, CommMsg, CommOpen, JupyterMessage, JupyterMessageContent};
-use serde_json::{json, Value};
+use jupyter_protocol::{CommId, CommOpen, JupyterMessage, JupyterMessageContent};
+use serde_json::json;
 use std::time::Duration;
 
 /// A Select, a Text, RadioButtons and an Output whose callbacks write into the Output.
@@ -32,53 +33,6 @@ quick_ip.on_submit(move |text| {
 });
 VBox::new([hosts.widget(), quick_ip.widget(), rating.widget(), log.widget()])
 "#;
-
-/// (comm id, state) of every widget comm_open in `exchange`, in order.
-fn opened_widgets(exchange: &Exchange) -> Vec<(String, Value)> {
-    exchange
-        .contents()
-        .filter_map(|content| match content {
-            JupyterMessageContent::CommOpen(open) if open.target_name == "jupyter.widget" => {
-                Some((
-                    open.comm_id.0.clone(),
-                    Value::Object(open.data.clone())["state"].clone(),
-                ))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-fn id_of(widgets: &[(String, Value)], model_name: &str) -> String {
-    widgets
-        .iter()
-        .find(|(_, state)| state["_model_name"] == model_name)
-        .map(|(id, _)| id.clone())
-        .unwrap_or_else(|| panic!("no {model_name} opened"))
-}
-
-/// Sends a frontend comm message with `data` to widget `comm_id`; collects until idle.
-async fn frontend_sends(kernel: &mut Kernel, comm_id: &str, data: Value) -> Exchange {
-    let message: JupyterMessage = CommMsg {
-        comm_id: CommId(comm_id.to_owned()),
-        data: data.as_object().cloned().expect("an object"),
-    }
-    .into();
-    kernel.send_comm(message, Duration::from_secs(60)).await
-}
-
-/// The `data` of the comm messages on `comm_id`, in order.
-fn messages_on(exchange: &Exchange, comm_id: &str) -> Vec<Value> {
-    exchange
-        .contents()
-        .filter_map(|content| match content {
-            JupyterMessageContent::CommMsg(msg) if msg.comm_id.0 == comm_id => {
-                Some(Value::Object(msg.data.clone()))
-            }
-            _ => None,
-        })
-        .collect()
-}
 
 fn ends_idle_after(exchange: &Exchange, comm_id: &str) {
     let last = exchange.iopub.len() - 1;

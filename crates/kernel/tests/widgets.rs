@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::widgets::{frontend_sends, id_of, opened_widgets};
 use common::{position, Exchange, Kernel};
 use jupyter_protocol::{
     CommId, CommMsg, CommOpen, ExecuteRequest, InterruptRequest, JupyterMessage,
@@ -24,41 +25,14 @@ button.on_click(move |_| {
 VBox::new([button.widget(), status.widget()])
 "#;
 
-/// (comm id, state) of every widget comm_open in `exchange`, in order.
-fn opened_widgets(exchange: &Exchange) -> Vec<(String, Value)> {
-    exchange
-        .contents()
-        .filter_map(|content| match content {
-            JupyterMessageContent::CommOpen(open) if open.target_name == "jupyter.widget" => {
-                Some((
-                    open.comm_id.0.clone(),
-                    Value::Object(open.data.clone())["state"].clone(),
-                ))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-fn id_of(widgets: &[(String, Value)], model_name: &str) -> String {
-    widgets
-        .iter()
-        .find(|(_, state)| state["_model_name"] == model_name)
-        .map(|(id, _)| id.clone())
-        .unwrap_or_else(|| panic!("no {model_name} opened"))
-}
-
 /// Sends the frontend's click on button `comm_id` and collects until idle.
 async fn click(kernel: &mut Kernel, comm_id: &str) -> Exchange {
-    let click: JupyterMessage = CommMsg {
-        comm_id: CommId(comm_id.to_owned()),
-        data: json!({"method": "custom", "content": {"event": "click"}})
-            .as_object()
-            .cloned()
-            .unwrap(),
-    }
-    .into();
-    kernel.send_comm(click, Duration::from_secs(60)).await
+    frontend_sends(
+        kernel,
+        comm_id,
+        json!({"method": "custom", "content": {"event": "click"}}),
+    )
+    .await
 }
 
 fn id_by_description(widgets: &[(String, Value)], description: &str) -> String {

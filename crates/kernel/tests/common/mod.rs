@@ -3,6 +3,8 @@
 // Each test binary includes this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod widgets;
+
 use jupyter_protocol::{
     ConnectionInfo, ExecuteRequest, ExecutionState, JupyterMessage, JupyterMessageContent,
     KernelInfoRequest, Transport,
