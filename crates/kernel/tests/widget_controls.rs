@@ -61,16 +61,8 @@ fn plain_result(exchange: &Exchange) -> String {
 #[tokio::test]
 async fn browser_choices_reach_rust_callbacks_which_write_into_an_output_area() {
     let mut kernel = Kernel::start("controls").await;
-    let dep = kernel.execute(":dep flow_edge_widgets").await;
-    assert_eq!(dep.reply_json()["status"], "ok", "log:\n{}", kernel.log());
-    let cell = kernel.execute(BUILD_CONTROLS).await;
-    assert_eq!(
-        cell.reply_json()["status"],
-        "ok",
-        "{}\nlog:\n{}",
-        cell.reply_json(),
-        kernel.log()
-    );
+    kernel.execute_ok(":dep flow_edge_widgets").await;
+    let cell = kernel.execute_ok(BUILD_CONTROLS).await;
     let widgets = opened_widgets(&cell);
     let select = id_of(&widgets, "SelectModel");
     let text = id_of(&widgets, "TextModel");

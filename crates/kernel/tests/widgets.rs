@@ -53,27 +53,13 @@ async fn clicking_the_button_updates_the_html_before_the_kernel_goes_idle() {
         &[("FLOW_EDGE_CALLBACK_TIMEOUT_SECS", CALLBACK_TIMEOUT_SECS)],
     )
     .await;
-    let dep = kernel.execute(":dep flow_edge_widgets").await;
-    assert_eq!(
-        dep.reply_json()["status"],
-        "ok",
-        "{}\nlog:\n{}",
-        dep.reply_json(),
-        kernel.log()
-    );
+    kernel.execute_ok(":dep flow_edge_widgets").await;
 
     let cell = kernel
-        .execute(&format!(
+        .execute_ok(&format!(
             "use flow_edge_widgets::{{Button, Html, VBox}};{BUILD_WIDGETS_BODY}"
         ))
         .await;
-    assert_eq!(
-        cell.reply_json()["status"],
-        "ok",
-        "{}\nlog:\n{}",
-        cell.reply_json(),
-        kernel.log()
-    );
     let widgets = opened_widgets(&cell);
     let (button, html, vbox) = (
         id_of(&widgets, "ButtonModel"),
@@ -186,8 +172,7 @@ async fn callbacks_that_print_hang_or_panic_are_reported_and_widgets_survive_an_
     kernel
         .execute("use flow_edge_widgets::{Button, Html, VBox};")
         .await;
-    let cell = kernel.execute(MISBEHAVING_CALLBACKS).await;
-    assert_eq!(cell.reply_json()["status"], "ok", "{}", cell.reply_json());
+    let cell = kernel.execute_ok(MISBEHAVING_CALLBACKS).await;
     let widgets = opened_widgets(&cell);
 
     let talked = click(&mut kernel, &id_by_description(&widgets, "talk")).await;
@@ -240,17 +225,10 @@ async fn callbacks_that_print_hang_or_panic_are_reported_and_widgets_survive_an_
 
     // evcxr restarted its subprocess: the library connects again on first use.
     let again = kernel
-        .execute(&format!(
+        .execute_ok(&format!(
             "use flow_edge_widgets::{{Button, Html, VBox}};{BUILD_WIDGETS_BODY}"
         ))
         .await;
-    assert_eq!(
-        again.reply_json()["status"],
-        "ok",
-        "{}\nlog:\n{}",
-        again.reply_json(),
-        kernel.log()
-    );
     let widgets = opened_widgets(&again);
     let html = id_of(&widgets, "HTMLModel");
     let clicked = click(&mut kernel, &id_of(&widgets, "ButtonModel")).await;

@@ -185,6 +185,20 @@ impl Kernel {
         exchange
     }
 
+    /// Executes `code` and asserts the cell succeeded, showing the reply and the kernel log
+    /// when it did not.
+    pub async fn execute_ok(&mut self, code: &str) -> Exchange {
+        let exchange = self.execute(code).await;
+        assert_eq!(
+            exchange.reply_json()["status"],
+            "ok",
+            "{code:?} failed: {}\nlog:\n{}",
+            exchange.reply_json(),
+            self.log()
+        );
+        exchange
+    }
+
     /// Sends `message` on shell, then collects its reply (if it has one) and its iopub
     /// messages until `idle`, or until `timeout`.
     pub async fn request_with_timeout(
