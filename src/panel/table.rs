@@ -4,21 +4,15 @@
 //! shown with four significant digits (the file keeps every digit).
 
 use crate::connections::{Connection, ConnectionPage};
+use crate::views::connections;
 use crate::views::html::{escape, more, HtmlTable};
 
-const HEADERS: [&str; 10] = [
-    "sev",
-    "time",
-    "srcIP",
-    "dstIP",
-    "sport",
-    "dport",
-    "proto",
-    "ipkt",
-    "ibyt",
-    "lda_score",
-];
-const NUMERIC: [usize; 6] = [0, 4, 5, 7, 8, 9];
+/// The connection views' columns; `tstart` shows only its time, so it is headed "time".
+const HEADERS: [&str; 10] = {
+    let mut headers = connections::HEADERS;
+    headers[1] = "time";
+    headers
+};
 
 fn address(ip: &str, name: Option<&str>) -> String {
     match name {
@@ -59,7 +53,7 @@ fn cells(c: &Connection) -> [String; 10] {
 
 /// The page as a compact HTML table under `caption`, with "… N more" when cut.
 pub(super) fn compact_table(page: &ConnectionPage, caption: &str) -> String {
-    let mut table = HtmlTable::new(caption, &HEADERS, &NUMERIC);
+    let mut table = HtmlTable::new(caption, &HEADERS, &connections::NUMERIC);
     for connection in &page.connections {
         table.raw_row(&cells(connection));
     }

@@ -6,7 +6,8 @@ use super::html::{more, with_name, HtmlTable, ToHtml};
 use super::{evcxr_view, text};
 use crate::connections::{Connection, ConnectionPage};
 
-const HEADERS: [&str; 10] = [
+/// The columns an analyst reads first, in the order every connection table shows them.
+pub(crate) const HEADERS: [&str; 10] = [
     "sev",
     "tstart",
     "srcIP",
@@ -18,7 +19,8 @@ const HEADERS: [&str; 10] = [
     "ibyt",
     "lda_score",
 ];
-const NUMERIC: [usize; 6] = [0, 4, 5, 7, 8, 9];
+/// The right-aligned (numeric) columns of [`HEADERS`].
+pub(crate) const NUMERIC: [usize; 6] = [0, 4, 5, 7, 8, 9];
 
 fn cells(c: &Connection) -> [String; 10] {
     [

@@ -6,7 +6,7 @@
 //! there are, so displaying a million-row result does not flood a notebook.
 
 mod bars;
-mod connections;
+pub(crate) mod connections;
 mod engine;
 mod heuristics;
 pub mod html;
