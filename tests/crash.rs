@@ -12,28 +12,18 @@
 
 mod support;
 
+#[path = "support/snapshot.rs"]
+mod snapshot;
+
 use flow_edge::synthetic::DaySpec;
 use flow_edge::Day;
+use snapshot::{snapshot, Snapshot};
 use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use support::{run_child_if_asked, run_operation, spawn_child, write_day};
 
 const TRIALS: usize = 120;
-
-/// The files of a day that the guarantees are about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Snapshot {
-    flow: Vec<u8>,
-    feedback: Option<Vec<u8>>,
-}
-
-fn snapshot(dir: &Path) -> Snapshot {
-    Snapshot {
-        flow: fs::read(dir.join("flow_scores.csv")).unwrap(),
-        feedback: fs::read(dir.join("flow_scores_fb.csv")).ok(),
-    }
-}
 
 /// One kind of trial: a prepared day, the operation, and the two acceptable
 /// outcomes.

@@ -6,9 +6,13 @@
 //!
 //! Runs without the test harness (`harness = false`): the binary is also the child.
 
+#[path = "support/snapshot.rs"]
+mod snapshot;
+
 use flow_edge::panel::{PanelOptions, UploadSettings};
 use flow_edge::synthetic::{generate_bytes, DaySpec};
 use flow_edge::{Day, Selection};
+use snapshot::snapshot;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -36,19 +40,6 @@ fn child(dir: &str, steps: &str) -> Result<(), String> {
         panel.undo().map_err(|e| e.to_string())?;
     }
     Ok(())
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Snapshot {
-    flow: Vec<u8>,
-    feedback: Option<Vec<u8>>,
-}
-
-fn snapshot(dir: &Path) -> Snapshot {
-    Snapshot {
-        flow: fs::read(dir.join("flow_scores.csv")).expect("flow_scores.csv"),
-        feedback: fs::read(dir.join("flow_scores_fb.csv")).ok(),
-    }
 }
 
 fn copy_day(from: &Path, to: &Path) {
