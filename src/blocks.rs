@@ -16,6 +16,7 @@
 //! processor time and memory and were no faster in wall time; see
 //! BENCHMARKS.md.
 
+use crate::cache::CacheDropper;
 use crate::error::{Error, Position, Problem};
 use crate::records::{Advance, RecordRef, Splitter};
 use crate::row::{Row, ScannedRecord};
@@ -29,6 +30,10 @@ use std::path::Path;
 /// Bytes read at a time by a streaming pass: large enough that a read call
 /// and a block's bookkeeping are cheap, small enough to stay in cache.
 pub(crate) const BLOCK: usize = 1 << 20;
+
+/// Blocks kept for reuse once written (a rewrite has up to ten in flight):
+/// a new block costs an allocation, page faults and zeroing.
+const SPARE_BLOCKS: usize = 10;
 
 /// Where a record's bytes lie in the block passed to [`BlockPass::records`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,6 +247,11 @@ pub(crate) struct BlockReader {
     at_eof: bool,
     /// Buffers given back, to read into without allocating again.
     spare: Vec<Vec<u8>>,
+    /// Bytes of the file read so far.
+    offset: u64,
+    /// Present when the pass replaces the file: drops what was read from
+    /// the page cache (see [`crate::cache`]).
+    cache: Option<CacheDropper>,
 }
 
 impl BlockReader {
@@ -258,6 +268,7 @@ impl BlockReader {
         let mut filled = 0;
         let mut at_eof = false;
         let mut file = file;
+        let mut offset = 0u64;
         loop {
             if filled == buffer.len() {
                 buffer.resize(buffer.len() * 2, 0);
@@ -265,6 +276,7 @@ impl BlockReader {
             let read = read_some(&mut file, path, &mut buffer[filled..])?;
             at_eof = at_eof || read == 0;
             filled += read;
+            offset += read as u64;
             let Some((splitter, schema, used)) = read_header(path, &buffer[..filled], at_eof)?
             else {
                 continue;
@@ -278,6 +290,8 @@ impl BlockReader {
                 filled: filled - used,
                 at_eof,
                 spare: Vec::new(),
+                offset,
+                cache: None,
             };
             return Ok((reader, header));
         }
@@ -285,6 +299,15 @@ impl BlockReader {
 
     pub fn schema(&self) -> &Schema {
         self.pass.schema()
+    }
+
+    /// For a pass that will replace the file: drops the bytes read from the
+    /// page cache as it goes (see [`crate::cache`]).
+    pub fn drop_cache_behind(&mut self) {
+        self.cache = CacheDropper::new(&self.file);
+        if let Some(cache) = &self.cache {
+            cache.done_with(0, self.offset);
+        }
     }
 
     /// Reads the next block of whole records, calling `visit` with each, and
@@ -320,7 +343,7 @@ impl BlockReader {
 
     /// Takes back a block's buffer for a later read.
     pub fn recycle(&mut self, buffer: Vec<u8>) {
-        if buffer.capacity() >= self.buffer.len() && self.spare.len() < 2 {
+        if buffer.capacity() >= self.buffer.len() && self.spare.len() < SPARE_BLOCKS {
             self.spare.push(buffer);
         }
     }
@@ -335,6 +358,10 @@ impl BlockReader {
             )?;
             self.at_eof = read == 0;
             self.filled += read;
+            if let Some(cache) = &self.cache {
+                cache.done_with(self.offset, read as u64);
+            }
+            self.offset += read as u64;
         }
         Ok(())
     }

@@ -244,7 +244,7 @@ fn checked_copy(from: &Path, to: &Path) -> Result<(), Error> {
         while let Some(block) = reader.next_block(&mut |_: &Row, _| Ok::<(), Error>(()))? {
             out.write_block(block)
                 .map_err(|e| Error::io(to, "writing", e))?;
-            if let Some(written) = out.written_block() {
+            while let Some(written) = out.written_block() {
                 reader.recycle(written);
             }
         }

@@ -60,8 +60,10 @@ const CHUNK: usize = 1 << 20;
 /// Chunks that may wait for the writing thread (chunks and the blocks of a
 /// streaming pass are 1 MiB: this bounds memory to ~8 MiB).
 const CHUNKS_IN_FLIGHT: usize = 8;
-/// Written blocks the thread keeps ready to be given back for reuse.
-const BLOCKS_RETURNED: usize = 2;
+/// Written blocks the thread keeps ready to be given back for reuse: every
+/// block in flight, so none is freed only for the next read to allocate
+/// (and fault in) a new one.
+const BLOCKS_RETURNED: usize = CHUNKS_IN_FLIGHT + 2;
 /// The writing thread flushes to disk after this many bytes, so that the
 /// disk works while the file is still being produced and the final fsync
 /// only has the tail left. Without it, Linux would keep the whole file in

@@ -83,6 +83,7 @@
 //! * Bad input is an error with its position, and nothing changes.
 
 mod blocks;
+mod cache;
 mod day;
 mod durable;
 mod error;

@@ -41,6 +41,7 @@ pub(crate) struct ScannedRecord<'a> {
 }
 
 impl<'a> ScannedRecord<'a> {
+    #[inline]
     fn text(&self, index: usize) -> &'a str {
         if index >= self.ends.len() {
             return "";
@@ -85,6 +86,7 @@ impl<'a> Row<'a> {
         }
     }
 
+    #[inline]
     fn text(&self, index: usize) -> &'a str {
         match &self.fields {
             Fields::Split(record) => record.text(index),
@@ -93,6 +95,7 @@ impl<'a> Row<'a> {
     }
 
     /// The decoded text of a known column ("" when the header lacks it).
+    #[inline]
     pub fn get(&self, column: Column) -> &'a str {
         self.text(self.schema.slot_or_absent(column))
     }
@@ -155,6 +158,7 @@ impl<'a> Row<'a> {
     }
 
     /// The row's severity, 0 (unscored) to 3.
+    #[inline]
     pub fn severity(&self) -> Result<u8, Error> {
         let text = self.get(Column::Sev);
         match text.as_bytes() {
@@ -164,6 +168,7 @@ impl<'a> Row<'a> {
     }
 
     /// A port column as a number.
+    #[inline]
     pub fn port(&self, column: Column) -> Result<u16, Error> {
         let text = self.get(column);
         parse_port(text).ok_or_else(|| self.error(column, Problem::NotAPort(text.to_owned())))
@@ -185,6 +190,7 @@ impl<'a> Row<'a> {
 }
 
 /// A port as written in flow files: decimal digits, 0..=65535.
+#[inline]
 pub(crate) fn parse_port(text: &str) -> Option<u16> {
     if text.is_empty() {
         return None;

@@ -142,6 +142,7 @@ pub struct Matcher {
 
 impl Matcher {
     /// Whether the row matches (see the module docs for the rule).
+    #[inline]
     pub fn matches(&self, row: &Row) -> bool {
         let equal = |wanted: &Option<String>, column: Column| {
             wanted

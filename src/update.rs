@@ -109,7 +109,8 @@ impl<'p> Pass<'p> {
     /// Reads the header, opens `.tmp` and, for feedback, writes the journal's
     /// `begin` line and opens the feedback file.
     fn start(paths: &'p DayPaths, feed_back: bool) -> Result<Pass<'p>, Error> {
-        let (rows, header) = BlockReader::open(&paths.flow)?;
+        let (mut rows, header) = BlockReader::open(&paths.flow)?;
+        rows.drop_cache_behind();
         let plan = if feed_back {
             Some(FeedbackPlan::inspect(&paths.feedback, rows.schema())?)
         } else {
@@ -177,7 +178,7 @@ impl<'p> Pass<'p> {
             changes.clear();
             tmp.write_block(block)
                 .map_err(|e| Error::io(&paths.tmp, "writing", e))?;
-            if let Some(written) = tmp.written_block() {
+            while let Some(written) = tmp.written_block() {
                 rows.recycle(written);
             }
         }

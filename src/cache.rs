@@ -1,0 +1,77 @@
+//! Dropping a file's pages from the page cache behind a pass that replaces it.
+//!
+//! Scoring and rules read `flow_scores.csv` once and rename a new version
+//! over it. When the old version is freed at that rename, Linux first drops
+//! its pages from the page cache, about 16 ms of processor time for a
+//! 170 MiB day, on the thread that closes the file, at the very end of the
+//! pass, when nothing else can overlap it. Asking the kernel to drop the
+//! pages already read (`POSIX_FADV_DONTNEED`) from a helper thread instead
+//! spreads that work over the pass, on the core the scan is not using.
+//!
+//! Only passes that replace the file ask for it: a pass that ends without
+//! replacing it (nothing matched, or an error) leaves a file whose next read
+//! comes from the disk, which costs time, never data.
+
+use std::fs::File;
+use std::sync::mpsc::{sync_channel, SyncSender};
+
+/// Ranges the helper thread may lag behind before new ones are skipped
+/// (a skipped range is simply dropped at the rename, as without this).
+const RANGES_IN_FLIGHT: usize = 16;
+
+/// Drops ranges of a file from the page cache on a helper thread.
+///
+/// The thread holds its own handle of the file. When the pass has renamed
+/// the new version over it, that handle is the file's last, so the thread
+/// also pays for freeing the old version (the rest of its pages, and on a
+/// disk mounted with `discard` a synchronous discard of its blocks, 20 ms or
+/// more for a big day) while the caller goes on: dropping the dropper does
+/// not wait for it.
+pub(crate) struct CacheDropper {
+    ranges: SyncSender<(u64, u64)>,
+}
+
+impl CacheDropper {
+    /// A dropper for `file`; `None` where the platform has no such advice
+    /// or no thread can be started (the pass then works as without it).
+    pub fn new(file: &File) -> Option<CacheDropper> {
+        if !cfg!(target_os = "linux") {
+            return None;
+        }
+        let file = file.try_clone().ok()?;
+        let (ranges, received) = sync_channel::<(u64, u64)>(RANGES_IN_FLIGHT);
+        std::thread::Builder::new()
+            .name("flow-edge cache dropper".to_owned())
+            .spawn(move || {
+                for (offset, len) in received {
+                    advise_dont_need(&file, offset, len);
+                }
+            })
+            .ok()?;
+        Some(CacheDropper { ranges })
+    }
+
+    /// The bytes `offset..offset + len` are read and will not be read again.
+    pub fn done_with(&self, offset: u64, len: u64) {
+        // A busy helper is no reason to wait: the range is skipped.
+        let _ = self.ranges.try_send((offset, len));
+    }
+}
+
+/// Advises the kernel that a range of `file` is not needed any more. Advice
+/// only: a failure changes nothing but speed, so it is ignored.
+#[cfg(target_os = "linux")]
+fn advise_dont_need(file: &File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
+        return;
+    };
+    // SAFETY: posix_fadvise only reads its integer arguments; the descriptor
+    // is open for as long as `file` lives, which outlasts the call.
+    unsafe {
+        libc::posix_fadvise(file.as_raw_fd(), offset, len, libc::POSIX_FADV_DONTNEED);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_dont_need(_file: &File, _offset: u64, _len: u64) {}
