@@ -84,6 +84,7 @@
 
 mod blocks;
 mod day;
+mod decimal;
 mod durable;
 mod error;
 mod feedback;
@@ -105,7 +106,9 @@ pub mod cidr;
 pub mod connections;
 pub mod context;
 mod fast_hash;
+mod gather;
 pub mod heuristics;
+mod mapped;
 pub mod panel;
 pub mod rules;
 pub mod spot_conf;
