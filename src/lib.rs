@@ -85,6 +85,7 @@
 mod blocks;
 mod cache;
 mod day;
+mod decimal;
 mod durable;
 mod error;
 mod feedback;
@@ -106,7 +107,9 @@ pub mod cidr;
 pub mod connections;
 pub mod context;
 mod fast_hash;
+mod gather;
 pub mod heuristics;
+mod mapped;
 pub mod panel;
 pub mod rules;
 pub mod spot_conf;
