@@ -16,24 +16,20 @@
 //! processor time and memory and were no faster in wall time; see
 //! BENCHMARKS.md.
 
-use crate::cache::CacheDropper;
 use crate::error::{Error, Position, Problem};
+use crate::mapped::FileBytes;
 use crate::records::{Advance, RecordRef, Splitter};
 use crate::row::{Row, ScannedRecord};
 use crate::scan::{field_span, scan_text, BlockIndex};
 use crate::schema::Schema;
 use crate::split::{unescape_into, FieldSpan};
-use std::fs::File;
-use std::io::Read;
+use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Bytes read at a time by a streaming pass: large enough that a read call
 /// and a block's bookkeeping are cheap, small enough to stay in cache.
 pub(crate) const BLOCK: usize = 1 << 20;
-
-/// Blocks kept for reuse once written (a rewrite has up to ten in flight):
-/// a new block costs an allocation, page faults and zeroing.
-const SPARE_BLOCKS: usize = 10;
 
 /// Where a record's bytes lie in the block passed to [`BlockPass::records`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,141 +234,90 @@ pub(crate) fn read_header(
 }
 
 /// A streaming pass over a flow file, one block of whole records at a time.
+///
+/// The file is mapped, not read (see [`crate::mapped`]): blocks are ranges
+/// of the mapping, scanned where the page cache holds them, and written from
+/// there by a rewrite, so no byte of the day is copied into the process. A
+/// pass gives back what it is done with ([`FileBytes::forget`]) so that it
+/// holds a few blocks of the file at a time, not the whole file.
 pub(crate) struct BlockReader {
-    file: File,
+    bytes: Arc<FileBytes>,
     pass: BlockPass,
-    /// Read bytes at `..filled`; its length is the block size.
-    buffer: Vec<u8>,
-    filled: usize,
-    at_eof: bool,
-    /// Buffers given back, to read into without allocating again.
-    spare: Vec<Vec<u8>>,
-    /// Bytes of the file read so far.
-    offset: u64,
-    /// Present when the pass replaces the file: drops what was read from
-    /// the page cache (see [`crate::cache`]).
-    cache: Option<CacheDropper>,
+    header_len: usize,
+    /// Where the next block starts.
+    at: usize,
+    /// Bytes scanned at a time, and the current window (larger while one
+    /// record does not fit in a block).
+    block: usize,
+    window: usize,
 }
 
 impl BlockReader {
-    /// Opens a flow file and reads its header; returns the reader and the
-    /// header's raw bytes.
-    pub fn open(path: &Path) -> Result<(BlockReader, Vec<u8>), Error> {
+    /// Opens a flow file and reads its header.
+    pub fn open(path: &Path) -> Result<BlockReader, Error> {
         BlockReader::open_sized(path, BLOCK)
     }
 
-    /// Like `open`, reading `block` bytes at a time.
-    fn open_sized(path: &Path, block: usize) -> Result<(BlockReader, Vec<u8>), Error> {
-        let file = File::open(path).map_err(|e| Error::io(path, "opening for reading", e))?;
-        let mut buffer = vec![0; block.max(1)];
-        let mut filled = 0;
-        let mut at_eof = false;
-        let mut file = file;
-        let mut offset = 0u64;
-        loop {
-            if filled == buffer.len() {
-                buffer.resize(buffer.len() * 2, 0);
-            }
-            let read = read_some(&mut file, path, &mut buffer[filled..])?;
-            at_eof = at_eof || read == 0;
-            filled += read;
-            offset += read as u64;
-            let Some((splitter, schema, used)) = read_header(path, &buffer[..filled], at_eof)?
-            else {
-                continue;
-            };
-            let header = buffer[..used].to_vec();
-            buffer.copy_within(used..filled, 0);
-            let reader = BlockReader {
-                file,
-                pass: BlockPass::new(splitter, schema),
-                buffer,
-                filled: filled - used,
-                at_eof,
-                spare: Vec::new(),
-                offset,
-                cache: None,
-            };
-            return Ok((reader, header));
-        }
+    /// Like `open`, scanning `block` bytes at a time.
+    fn open_sized(path: &Path, block: usize) -> Result<BlockReader, Error> {
+        let bytes = Arc::new(FileBytes::open_streaming(path)?);
+        let empty = || Error::content(Position::line(path, 1), Problem::EmptyFile);
+        let (splitter, schema, header_len) = read_header(path, &bytes, true)?.ok_or_else(empty)?;
+        Ok(BlockReader {
+            bytes,
+            pass: BlockPass::new(splitter, schema),
+            header_len,
+            at: header_len,
+            block: block.max(1),
+            window: block.max(1),
+        })
     }
 
     pub fn schema(&self) -> &Schema {
         self.pass.schema()
     }
 
-    /// For a pass that will replace the file: drops the bytes read from the
-    /// page cache as it goes (see [`crate::cache`]).
-    pub fn drop_cache_behind(&mut self) {
-        self.cache = CacheDropper::new(&self.file);
-        if let Some(cache) = &self.cache {
-            cache.done_with(0, self.offset);
-        }
+    /// The header line's raw bytes, line end included.
+    pub fn header(&self) -> &[u8] {
+        &self.bytes[..self.header_len]
     }
 
-    /// Reads the next block of whole records, calling `visit` with each, and
-    /// returns the block (its bytes are exactly those records); `None` at the
-    /// end of the file.
+    /// The file's bytes, for writing blocks from them.
+    pub fn bytes(&self) -> &Arc<FileBytes> {
+        &self.bytes
+    }
+
+    /// Where the next block starts in the file.
+    pub fn position(&self) -> usize {
+        self.at
+    }
+
+    /// Reads the next block of whole records, calling `visit` with each
+    /// (places relative to the block's start), and returns where the block
+    /// lies in the file; `None` at the end of the file.
     pub fn next_block<E: From<Error>>(
         &mut self,
         visit: &mut impl FnMut(&Row, Place) -> Result<(), E>,
-    ) -> Result<Option<Vec<u8>>, E> {
+    ) -> Result<Option<Range<usize>>, E> {
+        let len = self.bytes.len();
         loop {
-            self.fill()?;
-            if self.filled == 0 && self.at_eof {
+            if self.at >= len {
                 return Ok(None);
             }
+            let end = (self.at + self.window).min(len);
+            let at_eof = end == len;
             let used = self
                 .pass
-                .records(&self.buffer[..self.filled], self.at_eof, visit)?;
-            if used == 0 && !self.at_eof {
-                // One record larger than the buffer: make room for it.
-                self.buffer.resize(self.buffer.len() * 2, 0);
+                .records(&self.bytes[self.at..end], at_eof, visit)?;
+            if used == 0 && !at_eof {
+                // One record larger than the window: look further.
+                self.window *= 2;
                 continue;
             }
-            let mut next = self.spare.pop().unwrap_or_default();
-            next.resize(self.buffer.len(), 0);
-            let rest = self.filled - used;
-            next[..rest].copy_from_slice(&self.buffer[used..self.filled]);
-            let mut block = std::mem::replace(&mut self.buffer, next);
-            block.truncate(used);
-            self.filled = rest;
+            let block = self.at..self.at + used;
+            self.at += used;
+            self.window = self.block;
             return Ok(Some(block));
-        }
-    }
-
-    /// Takes back a block's buffer for a later read.
-    pub fn recycle(&mut self, buffer: Vec<u8>) {
-        if buffer.capacity() >= self.buffer.len() && self.spare.len() < SPARE_BLOCKS {
-            self.spare.push(buffer);
-        }
-    }
-
-    /// Reads until the buffer is full or the file ends.
-    fn fill(&mut self) -> Result<(), Error> {
-        while !self.at_eof && self.filled < self.buffer.len() {
-            let read = read_some(
-                &mut self.file,
-                self.pass.splitter.path(),
-                &mut self.buffer[self.filled..],
-            )?;
-            self.at_eof = read == 0;
-            self.filled += read;
-            if let Some(cache) = &self.cache {
-                cache.done_with(self.offset, read as u64);
-            }
-            self.offset += read as u64;
-        }
-        Ok(())
-    }
-}
-
-fn read_some(file: &mut File, path: &Path, into: &mut [u8]) -> Result<usize, Error> {
-    loop {
-        match file.read(into) {
-            Ok(read) => return Ok(read),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::io(path, "reading", e)),
         }
     }
 }
@@ -452,10 +397,9 @@ mod tests {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let path = dir.path().join("t.csv");
         std::fs::write(&path, bytes).map_err(|e| e.to_string())?;
-        let (mut reader, header) =
-            BlockReader::open_sized(&path, block).map_err(|e| e.to_string())?;
+        let mut reader = BlockReader::open_sized(&path, block).map_err(|e| e.to_string())?;
         let mut records = Vec::new();
-        let mut copy = header;
+        let mut copy = reader.header().to_vec();
         loop {
             let mut found = Vec::new();
             let next = reader.next_block(&mut |row: &Row, place: Place| {
@@ -470,17 +414,17 @@ mod tests {
                 ));
                 Ok::<(), Error>(())
             });
-            let Some(block) =
+            let Some(range) =
                 next.map_err(|e| e.to_string().replace(&*path.to_string_lossy(), "t.csv"))?
             else {
                 break;
             };
+            let block = &reader.bytes()[range];
             for ((line, fields), place) in found {
                 let raw = block[place.start..place.start + place.len].to_vec();
                 records.push((line, fields, raw, Vec::new(), place.line_end));
             }
-            copy.extend_from_slice(&block);
-            reader.recycle(block);
+            copy.extend_from_slice(block);
         }
         assert_eq!(copy, bytes, "the blocks are the file");
         Ok(records)
@@ -627,19 +571,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.csv");
         std::fs::write(&path, &bytes).unwrap();
-        let (mut reader, _) = BlockReader::open_sized(&path, 256).unwrap();
+        let mut reader = BlockReader::open_sized(&path, 256).unwrap();
         let error = loop {
             match reader.next_block(&mut |_: &Row, _| Ok::<(), Error>(())) {
-                Ok(Some(block)) => reader.recycle(block),
+                Ok(Some(_)) => {}
                 Ok(None) => panic!("the stray quote went unnoticed"),
                 Err(error) => break error.to_string(),
             }
         };
         assert!(error.ends_with(":3:3 (column srcIP): a quote inside a field; quote the whole field and double inner quotes"), "{error}");
-        assert!(
-            reader.buffer.len() <= 256,
-            "the buffer grew to {}",
-            reader.buffer.len()
-        );
+        assert!(reader.window <= 256, "the window grew to {}", reader.window);
     }
 }

@@ -1,7 +1,7 @@
 //! A day of flows: opening it, reading it, and every operation on it.
 
 use crate::blocks::BlockReader;
-use crate::durable::{create_temporary, finish_temporary, replace, write_to};
+use crate::durable::{create_temporary, finish_temporary, replace, write_to, MappedBlock};
 use crate::error::Error;
 use crate::paths::{DayPaths, Settings};
 use crate::records::FlowReader;
@@ -13,6 +13,7 @@ use crate::update::{self, lock_and_recover, UpdateReport};
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One day of suspicious flows (`flow_scores.csv` and its companion files).
 #[derive(Debug, Clone)]
@@ -109,9 +110,9 @@ impl Day {
         &self,
         mut visit: impl FnMut(&Row) -> Result<(), E>,
     ) -> Result<(), E> {
-        let (mut reader, _) = BlockReader::open(&self.paths.flow)?;
+        let mut reader = BlockReader::open(&self.paths.flow)?;
         while let Some(block) = reader.next_block(&mut |row: &Row, _| visit(row))? {
-            reader.recycle(block);
+            reader.bytes().forget(block);
         }
         Ok(())
     }
@@ -237,16 +238,18 @@ fn make_backup(paths: &DayPaths) -> Result<(), Error> {
 /// Copies a flow file block by block, every record checked, so a damaged
 /// one is refused before anything is replaced.
 fn checked_copy(from: &Path, to: &Path) -> Result<(), Error> {
-    let (mut reader, header) = BlockReader::open(from)?;
+    let mut reader = BlockReader::open(from)?;
     let mut out = create_temporary(to)?;
     let copied = (|| {
-        write_to(&mut out, to, &header)?;
-        while let Some(block) = reader.next_block(&mut |_: &Row, _| Ok::<(), Error>(()))? {
-            out.write_block(block)
+        write_to(&mut out, to, reader.header())?;
+        while let Some(range) = reader.next_block(&mut |_: &Row, _| Ok::<(), Error>(()))? {
+            let block = MappedBlock {
+                bytes: Arc::clone(reader.bytes()),
+                range,
+                changes: Vec::new(),
+            };
+            out.write_mapped(block, false)
                 .map_err(|e| Error::io(to, "writing", e))?;
-            while let Some(written) = out.written_block() {
-                reader.recycle(written);
-            }
         }
         Ok(())
     })();

@@ -1,9 +1,13 @@
 //! The small steps every crash-safe write is made of: an exclusive lock per
 //! day, fsync of files and folders, atomic replacement.
 
+use crate::cache::CacheDropper;
 use crate::error::Error;
+use crate::gather::write_all_vectored;
+use crate::mapped::FileBytes;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, IoSlice, Write};
+use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -58,12 +62,8 @@ pub(crate) fn finish_temporary(path: &Path, writer: SyncingWriter) -> Result<(),
 /// Bytes handed to the writing thread at a time by `write_all`.
 const CHUNK: usize = 1 << 20;
 /// Chunks that may wait for the writing thread (chunks and the blocks of a
-/// streaming pass are 1 MiB: this bounds memory to ~8 MiB).
+/// streaming pass are 1 MiB: this bounds what waits to ~8 MiB).
 const CHUNKS_IN_FLIGHT: usize = 8;
-/// Written blocks the thread keeps ready to be given back for reuse: every
-/// block in flight, so none is freed only for the next read to allocate
-/// (and fault in) a new one.
-const BLOCKS_RETURNED: usize = CHUNKS_IN_FLIGHT + 2;
 /// The writing thread flushes to disk after this many bytes, so that the
 /// disk works while the file is still being produced and the final fsync
 /// only has the tail left. Without it, Linux would keep the whole file in
@@ -78,33 +78,44 @@ pub(crate) struct SyncingWriter {
     /// the thread then stops instead of writing and syncing the rest.
     abandoned: Arc<AtomicBool>,
     chunks: Option<SyncSender<Chunk>>,
-    /// Blocks given with [`SyncingWriter::write_block`], once written.
-    written: Option<Receiver<Vec<u8>>>,
     thread: Option<JoinHandle<io::Result<()>>>,
 }
 
-/// Bytes for the writing thread, and whether to give the buffer back.
-struct Chunk {
-    bytes: Vec<u8>,
-    give_back: bool,
+/// A block of a mapped file to write, with some fields replaced by a
+/// severity digit.
+pub(crate) struct MappedBlock {
+    /// The file's bytes (shared with the pass reading them).
+    pub bytes: Arc<FileBytes>,
+    /// Where the block lies in the file.
+    pub range: Range<usize>,
+    /// Ranges of the file (inside `range`, in order, not overlapping) to
+    /// write as the given digit instead.
+    pub changes: Vec<(Range<usize>, u8)>,
+}
+
+/// What the writing thread is given.
+enum Chunk {
+    /// Bytes of the writer's own buffer.
+    Owned(Vec<u8>),
+    /// A block of a mapped file; `replacing` when that file is the one the
+    /// written file will replace, so its page cache can go as it is written.
+    Mapped { block: MappedBlock, replacing: bool },
 }
 
 impl SyncingWriter {
     fn new(file: File, path: &Path) -> SyncingWriter {
         let (chunks, receiver) = sync_channel::<Chunk>(CHUNKS_IN_FLIGHT);
-        let (give_back, written) = sync_channel::<Vec<u8>>(BLOCKS_RETURNED);
         let abandoned = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&abandoned);
         let name = format!("flow-edge writer {}", path.display());
         let thread = std::thread::Builder::new()
             .name(name)
-            .spawn(move || write_chunks(file, receiver, &give_back, &stop));
+            .spawn(move || write_chunks(file, receiver, &stop));
         match thread {
             Ok(thread) => SyncingWriter {
                 buffer: Vec::with_capacity(CHUNK),
                 abandoned,
                 chunks: Some(chunks),
-                written: Some(written),
                 thread: Some(thread),
             },
             // No thread: `write` reports the failure on first use.
@@ -112,7 +123,6 @@ impl SyncingWriter {
                 buffer: Vec::new(),
                 abandoned,
                 chunks: None,
-                written: None,
                 thread: None,
             },
         }
@@ -120,30 +130,19 @@ impl SyncingWriter {
 
     fn hand_over(&mut self) -> io::Result<()> {
         let bytes = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK));
-        self.send(Chunk {
-            bytes,
-            give_back: false,
-        })
+        self.send(Chunk::Owned(bytes))
     }
 
-    /// Writes a whole buffer without copying it; the thread gives it back,
-    /// once written, through [`SyncingWriter::written_block`].
-    pub fn write_block(&mut self, bytes: Vec<u8>) -> io::Result<()> {
+    /// Writes a block of a mapped file (with its changes) without copying
+    /// it. `replacing`: the mapped file is the one this file will replace.
+    pub fn write_mapped(&mut self, block: MappedBlock, replacing: bool) -> io::Result<()> {
         if self.chunks.is_none() {
             return Err(io::Error::other("the writing thread is not running"));
         }
         if !self.buffer.is_empty() {
             self.hand_over()?;
         }
-        self.send(Chunk {
-            bytes,
-            give_back: true,
-        })
-    }
-
-    /// A buffer given to `write_block` that is written and free again.
-    pub fn written_block(&mut self) -> Option<Vec<u8>> {
-        self.written.as_ref()?.try_recv().ok()
+        self.send(Chunk::Mapped { block, replacing })
     }
 
     fn send(&mut self, chunk: Chunk) -> io::Result<()> {
@@ -182,23 +181,33 @@ impl SyncingWriter {
     }
 }
 
-fn write_chunks(
-    mut file: File,
-    chunks: Receiver<Chunk>,
-    give_back: &SyncSender<Vec<u8>>,
-    abandoned: &AtomicBool,
-) -> io::Result<()> {
+fn write_chunks(mut file: File, chunks: Receiver<Chunk>, abandoned: &AtomicBool) -> io::Result<()> {
     let mut unsynced = 0u64;
+    // Created for the first block of a file being replaced.
+    let mut cache: Option<CacheDropper> = None;
     for chunk in chunks {
         if abandoned.load(Ordering::Relaxed) {
             return Ok(());
         }
-        file.write_all(&chunk.bytes)?;
-        unsynced += chunk.bytes.len() as u64;
-        if chunk.give_back {
-            // A full return queue only means the buffer is freed instead.
-            let _ = give_back.try_send(chunk.bytes);
-        }
+        unsynced += match chunk {
+            Chunk::Owned(bytes) => {
+                file.write_all(&bytes)?;
+                bytes.len() as u64
+            }
+            Chunk::Mapped { block, replacing } => {
+                write_changed(&mut file, &block)?;
+                // Done with these bytes: out of this process's memory, and
+                // out of the page cache when their file is being replaced.
+                block.bytes.forget(block.range.clone());
+                if replacing && cache.is_none() {
+                    cache = CacheDropper::new(block.bytes.file());
+                }
+                if let (true, Some(cache)) = (replacing, &cache) {
+                    cache.done_with(block.range.start as u64, block.range.len() as u64);
+                }
+                block.range.len() as u64
+            }
+        };
         if unsynced >= SYNC_EVERY {
             file.sync_data()?;
             unsynced = 0;
@@ -208,6 +217,24 @@ fn write_chunks(
         return Ok(());
     }
     file.sync_all()
+}
+
+/// The digits a changed field is written as.
+const DIGITS: &[u8; 10] = b"0123456789";
+
+/// Writes a mapped block with its changes: the unchanged stretches straight
+/// from the mapping, each change as its digit, in `writev` batches.
+fn write_changed(file: &mut File, block: &MappedBlock) -> io::Result<()> {
+    let mut pieces: Vec<IoSlice<'_>> = Vec::with_capacity(2 * block.changes.len() + 1);
+    let mut at = block.range.start;
+    for (span, digit) in &block.changes {
+        pieces.push(IoSlice::new(&block.bytes[at..span.start]));
+        let digit = usize::from(*digit);
+        pieces.push(IoSlice::new(&DIGITS[digit..digit + 1]));
+        at = span.end;
+    }
+    pieces.push(IoSlice::new(&block.bytes[at..block.range.end]));
+    write_all_vectored(file, &mut pieces)
 }
 
 impl Drop for SyncingWriter {

@@ -91,7 +91,10 @@ impl<'a> GatherWriter<'a> {
 }
 
 /// Writes every byte of `slices` (which it uses up), retrying short writes.
-fn write_all_vectored(file: &mut File, mut slices: &mut [IoSlice<'_>]) -> io::Result<()> {
+pub(crate) fn write_all_vectored(
+    file: &mut File,
+    mut slices: &mut [IoSlice<'_>],
+) -> io::Result<()> {
     while !slices.is_empty() {
         match file.write_vectored(slices) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),

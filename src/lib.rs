@@ -85,7 +85,6 @@
 mod blocks;
 mod cache;
 mod day;
-mod decimal;
 mod durable;
 mod error;
 mod feedback;

@@ -10,7 +10,7 @@
 use crate::blocks::{BlockReader, Place};
 use crate::durable::{
     create_temporary, finish_temporary, remove_if_present, replace, sync_dir, write_to, DayLock,
-    SyncingWriter,
+    MappedBlock, SyncingWriter,
 };
 use crate::error::{Error, Position};
 use crate::feedback::{FeedbackPlan, FeedbackWriter};
@@ -19,6 +19,7 @@ use crate::paths::DayPaths;
 use crate::row::Row;
 use crate::schema::Column;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// What an update pass did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,27 +75,6 @@ pub(crate) fn update_severities(
     }
 }
 
-/// The block with each changed `sev` field (a range of it) replaced by the
-/// new severity digit: in place when every field is one byte, as `sev`
-/// fields are unless quoted.
-fn with_changes(mut block: Vec<u8>, changes: &[(Range<usize>, u8)]) -> Vec<u8> {
-    if changes.iter().all(|(span, _)| span.len() == 1) {
-        for (span, severity) in changes {
-            block[span.start] = b'0' + severity;
-        }
-        return block;
-    }
-    let mut changed = Vec::with_capacity(block.len());
-    let mut at = 0;
-    for (span, severity) in changes {
-        changed.extend_from_slice(&block[at..span.start]);
-        changed.push(b'0' + severity);
-        at = span.end;
-    }
-    changed.extend_from_slice(&block[at..]);
-    changed
-}
-
 /// An update pass under way.
 struct Pass<'p> {
     paths: &'p DayPaths,
@@ -109,8 +89,8 @@ impl<'p> Pass<'p> {
     /// Reads the header, opens `.tmp` and, for feedback, writes the journal's
     /// `begin` line and opens the feedback file.
     fn start(paths: &'p DayPaths, feed_back: bool) -> Result<Pass<'p>, Error> {
-        let (mut rows, header) = BlockReader::open(&paths.flow)?;
-        rows.drop_cache_behind();
+        let rows = BlockReader::open(&paths.flow)?;
+        let header = rows.header().to_vec();
         let plan = if feed_back {
             Some(FeedbackPlan::inspect(&paths.feedback, rows.schema())?)
         } else {
@@ -148,39 +128,47 @@ impl<'p> Pass<'p> {
         let mut report = UpdateReport::default();
         let mut changes: Vec<(Range<usize>, u8)> = Vec::new();
         // Rows of a block are visited before it is written, so the changes
-        // are gathered, then made to the block in one go.
-        let mut visit =
-            |changes: &mut Vec<(Range<usize>, u8)>, row: &Row, place: Place| -> Result<(), Error> {
-                row.severity()?;
-                report.rows += 1;
-                let Some(severity) = decide(row)? else {
-                    return Ok(());
-                };
-                if severity > 3 {
-                    return Err(Error::Severity {
-                        at: Position::line(row.path(), row.line()),
-                        value: severity,
-                    });
-                }
-                let sev = row.raw_span(sev_index);
-                changes.push((place.start + sev.start..place.start + sev.end, severity));
-                report.matched += 1;
-                if let Some((_, _, feedback)) = feedback.as_mut() {
-                    feedback.append(row, sev_index, severity)?;
-                    report.fed_back += 1;
-                }
-                Ok(())
+        // are gathered, then handed to the writer with the block.
+        let mut visit = |changes: &mut Vec<(Range<usize>, u8)>,
+                         block_start: usize,
+                         row: &Row,
+                         place: Place|
+         -> Result<(), Error> {
+            row.severity()?;
+            report.rows += 1;
+            let Some(severity) = decide(row)? else {
+                return Ok(());
             };
-        while let Some(block) =
-            rows.next_block(&mut |row: &Row, place| visit(&mut changes, row, place))?
-        {
-            let block = with_changes(block, &changes);
-            changes.clear();
-            tmp.write_block(block)
-                .map_err(|e| Error::io(&paths.tmp, "writing", e))?;
-            while let Some(written) = tmp.written_block() {
-                rows.recycle(written);
+            if severity > 3 {
+                return Err(Error::Severity {
+                    at: Position::line(row.path(), row.line()),
+                    value: severity,
+                });
             }
+            let sev = row.raw_span(sev_index);
+            let start = block_start + place.start;
+            changes.push((start + sev.start..start + sev.end, severity));
+            report.matched += 1;
+            if let Some((_, _, feedback)) = feedback.as_mut() {
+                feedback.append(row, sev_index, severity)?;
+                report.fed_back += 1;
+            }
+            Ok(())
+        };
+        loop {
+            let block_start = rows.position();
+            let Some(range) = rows
+                .next_block(&mut |row: &Row, place| visit(&mut changes, block_start, row, place))?
+            else {
+                break;
+            };
+            let block = MappedBlock {
+                bytes: Arc::clone(rows.bytes()),
+                range,
+                changes: std::mem::take(&mut changes),
+            };
+            tmp.write_mapped(block, true)
+                .map_err(|e| Error::io(&paths.tmp, "writing", e))?;
         }
         Ok(report)
     }
