@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::plan::Plan;
 use super::{Fields, Rule, RuleSet};
 use crate::{Column, Day, Error, Row};
 
@@ -109,19 +110,23 @@ pub fn apply_rules(
     let mut counts = vec![0u64; rules.len()];
     let mut rows_read = 0u64;
     let mut already_scored = 0u64;
+    // Resolved against the header of the file as the pass reads it, at its first row.
+    let mut plan: Option<Plan> = None;
     day.try_update_severities(
         |row| {
             rows_read += 1;
-            if !options.rescore && row.get(Column::Sev) != "0" {
+            // The pass checked the severity before calling: a digit 0..=3.
+            if !options.rescore && row.severity()? != 0 {
                 already_scored += 1;
                 return Ok(None);
             }
-            let found = rules
-                .first_match(row)
+            let plan = plan.get_or_insert_with(|| rules.plan.resolved(row.schema()));
+            let found = plan
+                .first_match(|read| row.field(read.slot))
                 .map_err(|(column, problem)| row.error(column, problem))?;
             Ok(found.map(|index| {
                 counts[index] += 1;
-                rules.rules()[index].severity()
+                plan.severity(index)
             }))
         },
         options.feed_back,

@@ -119,6 +119,38 @@ impl fmt::Display for ConditionError {
 
 impl std::error::Error for ConditionError {}
 
+/// The whole numbers an integer condition accepts: those in `low..=high` when `inside`, those
+/// outside it otherwise. `low <= high` always; an empty range is the full one, outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Bounds {
+    low: i64,
+    /// `high - low`, as the unsigned width of the range.
+    width: u64,
+    inside: bool,
+}
+
+impl Bounds {
+    fn new(low: i64, high: i64, inside: bool) -> Bounds {
+        Bounds {
+            low,
+            width: high.wrapping_sub(low) as u64,
+            inside,
+        }
+    }
+
+    /// Accepts no number (`< i64::MIN`, `> i64::MAX`).
+    fn nothing() -> Bounds {
+        Bounds::new(i64::MIN, i64::MAX, false)
+    }
+
+    /// True when a field holding `value` passes the test: one subtraction and one unsigned
+    /// compare, without a branch, however the condition was written.
+    #[inline]
+    pub fn accept(self, value: i64) -> bool {
+        (value.wrapping_sub(self.low) as u64 <= self.width) == self.inside
+    }
+}
+
 impl Condition {
     /// Builds `column comparison value`, checking that the value has the column's type and
     /// that the operator makes sense for it.
@@ -196,6 +228,31 @@ impl Condition {
         self.column
     }
 
+    /// For a test of a whole number (`dport <= 1024`, `proto == 6`), the values it accepts as
+    /// one closed range, and whether a value must lie inside (`!=` wants it outside). Lets a
+    /// planned rule test integers with one compare whatever the operator.
+    pub(super) fn integer_bounds(&self) -> Option<Bounds> {
+        let Operand::Integer(limit) = self.operand else {
+            return None;
+        };
+        Some(match self.comparison {
+            Comparison::Eq => Bounds::new(limit, limit, true),
+            Comparison::Ne => Bounds::new(limit, limit, false),
+            Comparison::Lt => match limit.checked_sub(1) {
+                Some(high) => Bounds::new(i64::MIN, high, true),
+                None => Bounds::nothing(),
+            },
+            Comparison::Le => Bounds::new(i64::MIN, limit, true),
+            Comparison::Gt => match limit.checked_add(1) {
+                Some(low) => Bounds::new(low, i64::MAX, true),
+                None => Bounds::nothing(),
+            },
+            Comparison::Ge => Bounds::new(limit, i64::MAX, true),
+            // Never built: `Condition::new` refuses `in` on numbers.
+            Comparison::In | Comparison::NotIn => return None,
+        })
+    }
+
     /// True when the field's value passes the test.
     pub(super) fn holds(&self, value: Parsed<'_>) -> bool {
         match (&self.operand, value) {
@@ -243,37 +300,91 @@ pub(super) enum Parsed<'a> {
 
 impl<'a> Parsed<'a> {
     pub(super) fn read(column: Column, text: &'a str) -> Result<Parsed<'a>, Problem> {
-        Ok(match ValueKind::of(column) {
-            ValueKind::Integer => match parse_integer(text) {
-                Some(value) if !matches!(column, Column::Sport | Column::Dport) => {
-                    Parsed::Integer(value)
-                }
-                Some(value) if (0..=65535).contains(&value) => Parsed::Integer(value),
-                _ if matches!(column, Column::Sport | Column::Dport) => {
-                    return Err(Problem::NotAPort(text.to_string()))
-                }
-                _ => return Err(Problem::NotAnInteger(text.to_string())),
+        Reading::of(column).read(text)
+    }
+}
+
+/// How a column's fields are read: its [`ValueKind`], with ports apart for their range and
+/// their error. Decided once per column when rules are planned, so that reading a row's field
+/// is one `match` on this instead of matches on the column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reading {
+    Port,
+    Integer,
+    Real,
+    Address,
+    Protocol,
+    Text,
+}
+
+impl Reading {
+    /// How the fields of `column` are read.
+    pub(super) fn of(column: Column) -> Reading {
+        match (ValueKind::of(column), column) {
+            (ValueKind::Integer, Column::Sport | Column::Dport) => Reading::Port,
+            (ValueKind::Integer, _) => Reading::Integer,
+            (ValueKind::Real, _) => Reading::Real,
+            (ValueKind::Address, _) => Reading::Address,
+            (ValueKind::Protocol, _) => Reading::Protocol,
+            (ValueKind::Text, _) => Reading::Text,
+        }
+    }
+
+    /// True for columns of whole numbers, read with [`Reading::integer`].
+    pub(super) fn is_integral(self) -> bool {
+        matches!(self, Reading::Port | Reading::Integer)
+    }
+
+    /// The number in a field of an integral column, `None` when the field is not one (see
+    /// [`Reading::problem`] for why).
+    #[inline]
+    pub(super) fn integer(self, text: &str) -> Option<i64> {
+        let value = parse_integer(text)?;
+        match self {
+            Reading::Port if !(0..=65535).contains(&value) => None,
+            _ => Some(value),
+        }
+    }
+
+    /// The field's value; a field that is not of the column's type is a [`Problem`].
+    pub(super) fn read(self, text: &str) -> Result<Parsed<'_>, Problem> {
+        Ok(match self {
+            Reading::Port | Reading::Integer => match self.integer(text) {
+                Some(value) => Parsed::Integer(value),
+                None => return Err(self.problem(text)),
             },
-            ValueKind::Real => match text.parse::<f64>() {
+            Reading::Real => match text.parse::<f64>() {
                 Ok(value) => Parsed::Real(value),
-                Err(_) => return Err(Problem::NotANumber(text.to_string())),
+                Err(_) => return Err(self.problem(text)),
             },
-            ValueKind::Address => Parsed::Address(text.parse().ok()),
-            ValueKind::Protocol => Parsed::Protocol(text, parse_integer(text)),
-            ValueKind::Text => Parsed::Text(text),
+            Reading::Address => Parsed::Address(text.parse().ok()),
+            Reading::Protocol => Parsed::Protocol(text, parse_integer(text)),
+            Reading::Text => Parsed::Text(text),
         })
+    }
+
+    /// What is wrong with a field this reading refused. Kept out of the per-row path: rows
+    /// with a bad field stop the pass, so this runs at most once.
+    #[cold]
+    pub(super) fn problem(self, text: &str) -> Problem {
+        match self {
+            Reading::Port => Problem::NotAPort(text.to_string()),
+            Reading::Real => Problem::NotANumber(text.to_string()),
+            _ => Problem::NotAnInteger(text.to_string()),
+        }
     }
 }
 
 /// Integers as the flow files spell them, without the general parser's overhead on the hot
 /// path: optional minus sign, then ASCII digits.
+#[inline]
 fn parse_integer(text: &str) -> Option<i64> {
     let (negative, digits) = match text.as_bytes() {
         [b'-', rest @ ..] => (true, rest),
         bytes => (false, bytes),
     };
     if digits.is_empty() || digits.len() > 18 {
-        return text.parse().ok();
+        return parse_long_integer(text);
     }
     let mut value: i64 = 0;
     for &b in digits {
@@ -283,6 +394,13 @@ fn parse_integer(text: &str) -> Option<i64> {
         value = value * 10 + i64::from(b - b'0');
     }
     Some(if negative { -value } else { value })
+}
+
+/// Integers [`parse_integer`] leaves to the standard parser: empty, or more digits than fit
+/// an `i64` for sure. Out of line so the short fields of every row take the inlined path.
+#[cold]
+fn parse_long_integer(text: &str) -> Option<i64> {
+    text.parse().ok()
 }
 
 impl fmt::Display for Condition {

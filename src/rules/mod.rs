@@ -18,12 +18,13 @@
 pub mod apply;
 mod condition;
 pub mod parse;
+mod plan;
 
 use std::fmt;
 
 use crate::error::Problem;
 use crate::Column;
-use condition::Parsed;
+use plan::Plan;
 
 pub use apply::{apply_rules, ApplyOptions, RuleCount, RulesError, RulesReport};
 pub use condition::{Comparison, Condition, ConditionError, ValueKind};
@@ -86,13 +87,6 @@ impl Rule {
     pub fn conditions(&self) -> &[Condition] {
         &self.conditions
     }
-
-    /// True when every condition holds for the row's values.
-    fn holds(&self, values: &[Parsed<'_>; Column::ALL.len()]) -> bool {
-        self.conditions
-            .iter()
-            .all(|condition| condition.holds(values[condition.column() as usize]))
-    }
 }
 
 impl fmt::Display for Rule {
@@ -113,18 +107,20 @@ pub struct RuleSet {
     rules: Vec<Rule>,
     /// Every column some rule reads, each once, in first-use order.
     columns: Vec<Column>,
+    /// The rules compiled for testing rows, reads placed by column (see [`plan`]).
+    plan: Plan,
 }
 
 impl RuleSet {
     /// Rules in priority order.
     pub fn new(rules: Vec<Rule>) -> RuleSet {
-        let mut columns: Vec<Column> = Vec::new();
-        for condition in rules.iter().flat_map(|r| r.conditions.iter()) {
-            if !columns.contains(&condition.column()) {
-                columns.push(condition.column());
-            }
+        let plan = Plan::new(&rules);
+        let columns = plan.reads().iter().map(|read| read.column).collect();
+        RuleSet {
+            rules,
+            columns,
+            plan,
         }
-        RuleSet { rules, columns }
     }
 
     /// Reads rules in the text format of [`parse`]; `origin` names the file in errors.
@@ -175,12 +171,7 @@ impl RuleSet {
     /// The index of the first rule matching the row. Every column a rule reads is read for
     /// every row, so a field of the wrong type is an error whichever rule would have matched.
     pub fn first_match(&self, row: &impl Fields) -> Result<Option<usize>, (Column, Problem)> {
-        let mut values = [Parsed::Unread; Column::ALL.len()];
-        for &column in &self.columns {
-            values[column as usize] =
-                Parsed::read(column, row.field(column)).map_err(|problem| (column, problem))?;
-        }
-        Ok(self.rules.iter().position(|rule| rule.holds(&values)))
+        self.plan.first_match(|read| row.field(read.column))
     }
 
     /// Every column some rule reads, each once.
