@@ -1,8 +1,9 @@
 //! Whole-day passes, block by block.
 //!
-//! Scoring, rules, heuristics and the sort read every record of a day. They
-//! read it in blocks of 1 MiB (small enough to stay in the processor's cache
-//! from the read to the scan): each block is indexed by the fast scan
+//! Scoring, rules, heuristics and the sort read every record of a day,
+//! mapped (see [`crate::mapped`]), in blocks of 1 MiB (small enough to stay
+//! in the processor's cache from the scan to the visit; smaller blocks cost
+//! more in bookkeeping than they gain): each block is indexed by the fast scan
 //! ([`crate::scan`]), rows are handed to the caller straight from the index,
 //! and a block the scan finds suspect is read record by record by the
 //! splitter, which reports any error at its exact line and column. Records
