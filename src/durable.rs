@@ -3,7 +3,7 @@
 
 use crate::cache::CacheDropper;
 use crate::error::Error;
-use crate::gather::write_all_vectored;
+use crate::gather::{start_writeback, write_all_vectored};
 use crate::mapped::FileBytes;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IoSlice, Write};
@@ -64,11 +64,13 @@ const CHUNK: usize = 1 << 20;
 /// Chunks that may wait for the writing thread (chunks and the blocks of a
 /// streaming pass are 1 MiB: this bounds what waits to ~8 MiB).
 const CHUNKS_IN_FLIGHT: usize = 8;
-/// The writing thread flushes to disk after this many bytes, so that the
-/// disk works while the file is still being produced and the final fsync
-/// only has the tail left. Without it, Linux would keep the whole file in
-/// the page cache until the fsync and the pass would cost parse time plus
-/// disk time instead of the larger of the two.
+/// The writing thread starts the disk on what it wrote after this many
+/// bytes, so that the disk works while the file is still being produced and
+/// the final fsync only has the tail left. Without it, Linux would keep the
+/// whole file in the page cache until the fsync and the pass would cost
+/// parse time plus disk time instead of the larger of the two. Starting
+/// (`sync_file_range`) rather than waiting (`fdatasync`, 10 to 20 ms per
+/// 32 MiB here) keeps the thread writing while the disk works.
 const SYNC_EVERY: u64 = 32 << 20;
 
 /// A writer whose file is written and flushed to disk on its own thread.
@@ -182,14 +184,15 @@ impl SyncingWriter {
 }
 
 fn write_chunks(mut file: File, chunks: Receiver<Chunk>, abandoned: &AtomicBool) -> io::Result<()> {
-    let mut unsynced = 0u64;
+    let mut written = 0u64;
+    let mut started = 0u64;
     // Created for the first block of a file being replaced.
     let mut cache: Option<CacheDropper> = None;
     for chunk in chunks {
         if abandoned.load(Ordering::Relaxed) {
             return Ok(());
         }
-        unsynced += match chunk {
+        written += match chunk {
             Chunk::Owned(bytes) => {
                 file.write_all(&bytes)?;
                 bytes.len() as u64
@@ -208,9 +211,9 @@ fn write_chunks(mut file: File, chunks: Receiver<Chunk>, abandoned: &AtomicBool)
                 block.range.len() as u64
             }
         };
-        if unsynced >= SYNC_EVERY {
-            file.sync_data()?;
-            unsynced = 0;
+        if written - started >= SYNC_EVERY {
+            start_writeback(&file, started, written - started)?;
+            started = written;
         }
     }
     if abandoned.load(Ordering::Relaxed) {
@@ -274,6 +277,20 @@ impl Write for SyncingWriter {
 pub(crate) fn replace(from: &Path, target: &Path, dir: &Path) -> Result<(), Error> {
     fs::rename(from, target).map_err(|e| Error::io(target, "renaming into place", e))?;
     sync_dir(dir)
+}
+
+/// Drops `value` on a thread of its own, for the handles of a file that was
+/// just replaced: closing the last one frees the old version, which means
+/// dropping its pages from the page cache and, on a disk mounted with
+/// `discard`, waiting for the disk to discard its blocks (about 25 ms for a
+/// 170 MiB day here). The caller, an analyst's notebook cell, need not wait.
+/// A process that exits at once still waits for it.
+pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
+    // Where no thread can be started, the closure, and `value` with it, is
+    // dropped right here instead.
+    let _ = std::thread::Builder::new()
+        .name("flow-edge release".to_owned())
+        .spawn(move || drop(value));
 }
 
 /// Removes a file if it exists.

@@ -110,7 +110,7 @@ pub(crate) fn write_all_vectored(
 /// (the final fsync waits). Where the system cannot start without waiting,
 /// it waits.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn start_writeback(file: &File, offset: u64, len: u64) -> io::Result<()> {
+pub(crate) fn start_writeback(file: &File, offset: u64, len: u64) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
         return file.sync_data();
@@ -128,7 +128,7 @@ fn start_writeback(file: &File, offset: u64, len: u64) -> io::Result<()> {
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn start_writeback(file: &File, _offset: u64, _len: u64) -> io::Result<()> {
+pub(crate) fn start_writeback(file: &File, _offset: u64, _len: u64) -> io::Result<()> {
     file.sync_data()
 }
 

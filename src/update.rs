@@ -9,8 +9,8 @@
 
 use crate::blocks::{BlockReader, Place};
 use crate::durable::{
-    create_temporary, finish_temporary, remove_if_present, replace, sync_dir, write_to, DayLock,
-    MappedBlock, SyncingWriter,
+    create_temporary, drop_in_background, finish_temporary, remove_if_present, replace, sync_dir,
+    write_to, DayLock, MappedBlock, SyncingWriter,
 };
 use crate::error::{Error, Position};
 use crate::feedback::{FeedbackPlan, FeedbackWriter};
@@ -178,20 +178,26 @@ impl<'p> Pass<'p> {
     fn commit(self) -> Result<(), Error> {
         let Pass {
             paths,
+            rows,
             tmp,
             feedback,
-            ..
         } = self;
         finish_temporary(&paths.tmp, tmp)?;
-        let Some((mut journal, _, writer)) = feedback else {
-            return replace(&paths.tmp, &paths.flow, &paths.dir);
+        let committed = match feedback {
+            None => replace(&paths.tmp, &paths.flow, &paths.dir),
+            Some((mut journal, _, writer)) => (|| {
+                writer.finish()?;
+                journal.prepare(&paths.journal)?;
+                replace(&paths.tmp, &paths.flow, &paths.dir)?;
+                drop(journal);
+                remove_if_present(&paths.journal)?;
+                sync_dir(&paths.dir)
+            })(),
         };
-        writer.finish()?;
-        journal.prepare(&paths.journal)?;
-        replace(&paths.tmp, &paths.flow, &paths.dir)?;
-        drop(journal);
-        remove_if_present(&paths.journal)?;
-        sync_dir(&paths.dir)
+        // The old version's last handle: freeing it is slow (see
+        // `drop_in_background`) and nobody waits for it.
+        drop_in_background(rows);
+        committed
     }
 
     /// Undoes the pass: `.tmp` removed, feedback truncated back, journal removed.
