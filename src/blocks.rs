@@ -10,18 +10,18 @@
 //! with doubled quotes get their escaped fields unescaped into a scratch
 //! buffer, as the splitter does.
 //!
-//! The caller's callback runs on the calling thread; the writing thread of
-//! a rewrite (see [`crate::durable`]) works on the other core. Scanning each
-//! block in two halves on two threads, and a reading thread scanning ahead,
-//! were measured and dropped: on the shared 2-core machine they cost more
-//! processor time and memory and were no faster in wall time; see
-//! BENCHMARKS.md.
+//! The caller's callback runs on the calling thread, while a thread of its
+//! own scans the next blocks ([`crate::scan_ahead`]) and the writing thread
+//! of a rewrite (see [`crate::durable`]) writes the blocks already visited.
+//! (A reading thread was tried before the day was mapped and was no faster:
+//! it spent the time saved on copying blocks out of the page cache.)
 
 use crate::error::{Error, Position, Problem};
 use crate::mapped::FileBytes;
 use crate::records::{Advance, RecordRef, Splitter};
 use crate::row::{Row, ScannedRecord};
 use crate::scan::{field_span, scan_text, BlockIndex};
+use crate::scan_ahead::{Ahead, ScanAhead};
 use crate::schema::Schema;
 use crate::split::{unescape_into, FieldSpan};
 use std::ops::Range;
@@ -84,17 +84,56 @@ impl BlockPass {
         visit: &mut impl FnMut(&Row, Place) -> Result<(), E>,
     ) -> Result<usize, E> {
         let width = self.schema.len();
+        let mut index = std::mem::take(&mut self.index);
+        let read = match scan_text(block, width, &mut index) {
+            None => read_split(
+                &mut self.splitter,
+                &self.schema,
+                &mut self.line,
+                block,
+                0,
+                at_eof,
+                visit,
+            ),
+            Some(text) => self
+                .visit_scanned(block, text, &index, visit)
+                .and_then(|()| {
+                    let mut used = text.len();
+                    if at_eof && used < block.len() {
+                        let BlockPass {
+                            splitter,
+                            schema,
+                            line,
+                            ..
+                        } = self;
+                        used +=
+                            read_split(splitter, schema, line, &block[used..], used, true, visit)?;
+                    }
+                    Ok(used)
+                }),
+        };
+        self.index = index;
+        read
+    }
+
+    /// Calls `visit` with each record of a clean block scanned into `index`;
+    /// `text` is the block's whole records, checked to be UTF-8.
+    pub fn visit_scanned<E: From<Error>>(
+        &mut self,
+        block: &[u8],
+        text: &str,
+        index: &BlockIndex,
+        visit: &mut impl FnMut(&Row, Place) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let width = self.schema.len();
         let BlockPass {
             splitter,
             schema,
             line,
-            index,
             fields,
             scratch,
+            ..
         } = self;
-        let Some(text) = scan_text(block, width, index) else {
-            return read_split(splitter, schema, line, block, 0, at_eof, visit);
-        };
         let mut start = 0usize;
         for (number, mark) in index.records.iter().enumerate() {
             let next = mark.next as usize;
@@ -119,11 +158,7 @@ impl BlockPass {
             *line += 1 + u64::from(mark.inner_newlines);
             start = next;
         }
-        let mut used = text.len();
-        if at_eof && used < block.len() {
-            used += read_split(splitter, schema, line, &block[used..], used, true, visit)?;
-        }
-        Ok(used)
+        Ok(())
     }
 }
 
@@ -251,6 +286,9 @@ pub(crate) struct BlockReader {
     /// record does not fit in a block).
     block: usize,
     window: usize,
+    /// The thread scanning the next blocks, until the pass reads the rest
+    /// itself (see [`crate::scan_ahead`]).
+    ahead: Option<ScanAhead>,
 }
 
 impl BlockReader {
@@ -264,7 +302,9 @@ impl BlockReader {
         let bytes = Arc::new(FileBytes::open_streaming(path)?);
         let empty = || Error::content(Position::line(path, 1), Problem::EmptyFile);
         let (splitter, schema, header_len) = read_header(path, &bytes, true)?.ok_or_else(empty)?;
+        let ahead = ScanAhead::start(Arc::clone(&bytes), header_len, schema.len(), block.max(1));
         Ok(BlockReader {
+            ahead,
             bytes,
             pass: BlockPass::new(splitter, schema),
             header_len,
@@ -300,6 +340,9 @@ impl BlockReader {
         &mut self,
         visit: &mut impl FnMut(&Row, Place) -> Result<(), E>,
     ) -> Result<Option<Range<usize>>, E> {
+        if let Some(block) = self.next_scanned_ahead(visit)? {
+            return Ok(block);
+        }
         let len = self.bytes.len();
         loop {
             if self.at >= len {
@@ -319,6 +362,42 @@ impl BlockReader {
             self.at += used;
             self.window = self.block;
             return Ok(Some(block));
+        }
+    }
+
+    /// The next block from the scanning thread, visited: `Some` with what
+    /// `next_block` returns, or `None` when the pass reads on by itself.
+    fn next_scanned_ahead<E: From<Error>>(
+        &mut self,
+        visit: &mut impl FnMut(&Row, Place) -> Result<(), E>,
+    ) -> Result<Option<Option<Range<usize>>>, E> {
+        let Some(ahead) = &self.ahead else {
+            return Ok(None);
+        };
+        match ahead.next() {
+            Some(Ahead::Block { start, len, index }) => {
+                let block = &self.bytes[start..start + len];
+                // Not UTF-8: read on by itself, which reports where.
+                let Ok(text) = std::str::from_utf8(block) else {
+                    self.ahead = None;
+                    return Ok(None);
+                };
+                self.pass.visit_scanned(block, text, &index, visit)?;
+                ahead.give_back(index);
+                self.at = start + len;
+                Ok(Some(Some(start..start + len)))
+            }
+            Some(Ahead::End) => Ok(Some(None)),
+            Some(Ahead::Rest) => {
+                self.ahead = None;
+                Ok(None)
+            }
+            None => Err(Error::io(
+                self.pass.splitter.path(),
+                "scanning",
+                std::io::Error::other("the scanning thread stopped"),
+            )
+            .into()),
         }
     }
 }

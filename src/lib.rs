@@ -93,6 +93,7 @@ mod paths;
 mod records;
 mod row;
 mod scan;
+mod scan_ahead;
 mod schema;
 mod selection;
 mod sort;

@@ -380,11 +380,15 @@ pub(crate) fn scan_text<'b>(
     width: usize,
     index: &mut BlockIndex,
 ) -> Option<&'b str> {
+    let whole = scan_records(bytes, width, index)?;
+    std::str::from_utf8(&bytes[..whole]).ok()
+}
+
+/// Like [`scan_text`], without checking that the records are UTF-8: the
+/// length of the whole records found when they are clean.
+pub(crate) fn scan_records(bytes: &[u8], width: usize, index: &mut BlockIndex) -> Option<usize> {
     match scan(bytes, width, index) {
-        Scan::Clean => {
-            let whole = index.records.last().map_or(0, |mark| mark.next as usize);
-            std::str::from_utf8(&bytes[..whole]).ok()
-        }
+        Scan::Clean => Some(index.records.last().map_or(0, |mark| mark.next as usize)),
         Scan::Suspect => None,
     }
 }
