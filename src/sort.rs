@@ -6,19 +6,24 @@
 //! `(int(sev), float(row[11]))`, that is by `rank`, scored groups included;
 //! on files where rank follows the score the unscored order is the same.
 //!
-//! The file is read into memory whole (sorting needs every key; only offsets
-//! and keys are kept besides the bytes), written to `.new` and renamed over
-//! `flow_scores.csv`. Every row keeps its bytes; a last row without a line end
-//! gets the header's line end if it moves away from the end.
+//! Sorting needs every key before the first row can be written, so the file
+//! is mapped into memory whole ([`crate::mapped`]: the page cache itself, no
+//! copy; only offsets and keys are kept besides). The rows go from the
+//! mapping straight to `.new` in `writev` batches ([`crate::gather`]), rows
+//! that stay next to each other as one piece, and `.new` is renamed over
+//! `flow_scores.csv`. Every row keeps its bytes; a last row without a line
+//! end gets the header's line end if it moves away from the end.
 
 use crate::blocks::{read_header, BlockPass, Place, BLOCK};
-use crate::durable::{create_temporary, finish_temporary, replace, write_to};
+use crate::durable::replace;
 use crate::error::{Error, Position, Problem};
+use crate::gather::GatherWriter;
+use crate::mapped::FileBytes;
 use crate::paths::DayPaths;
 use crate::row::Row;
 use crate::schema::Column;
 use crate::update::lock_and_recover;
-use std::fs;
+use std::ops::Range;
 
 /// What save-and-sort did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,22 +55,13 @@ struct Key {
 /// Sorts the day's file (see the module docs).
 pub(crate) fn save_and_sort(paths: &DayPaths) -> Result<SortReport, Error> {
     let _lock = lock_and_recover(paths)?;
-    let data = fs::read(&paths.flow).map_err(|e| Error::io(&paths.flow, "reading", e))?;
+    let data = FileBytes::open(&paths.flow)?;
     let (header_len, line_end, entries, keys) = index(paths, &data)?;
     let order = sorted(&entries, keys);
 
-    let mut out = create_temporary(&paths.new)?;
-    write_to(&mut out, &paths.new, &data[..header_len])?;
-    let last = order.len().saturating_sub(1);
-    for (at, &index) in order.iter().enumerate() {
-        let entry = &entries[index];
-        let bytes = &data[entry.start..entry.start + entry.len];
-        write_to(&mut out, &paths.new, bytes)?;
-        if !entry.has_line_end && at != last {
-            write_to(&mut out, &paths.new, line_end)?;
-        }
-    }
-    finish_temporary(&paths.new, out)?;
+    let mut out = GatherWriter::create(&paths.new)?;
+    write_rows(&mut out, &data, header_len, line_end, &entries, &order)?;
+    out.finish()?;
     replace(&paths.new, &paths.flow, &paths.dir)?;
 
     let mut report = SortReport {
@@ -79,6 +75,35 @@ pub(crate) fn save_and_sort(paths: &DayPaths) -> Result<SortReport, Error> {
         }
     }
     Ok(report)
+}
+
+/// Writes the header, then the rows in `order`. Rows that follow each other
+/// in the file are written as one piece, straight from `data`; a last row
+/// without a line end gets `line_end` when it is not last any more.
+fn write_rows<'d>(
+    out: &mut GatherWriter<'d>,
+    data: &'d [u8],
+    header_len: usize,
+    line_end: &'d [u8],
+    entries: &[Entry],
+    order: &[usize],
+) -> Result<(), Error> {
+    let mut run: Range<usize> = 0..header_len;
+    let last = order.len().saturating_sub(1);
+    for (at, &index) in order.iter().enumerate() {
+        let entry = &entries[index];
+        if entry.start != run.end {
+            out.push(&data[run])?;
+            run = entry.start..entry.start;
+        }
+        run.end += entry.len;
+        if !entry.has_line_end && at != last {
+            out.push(&data[run.clone()])?;
+            out.push(line_end)?;
+            run = run.end..run.end;
+        }
+    }
+    out.push(&data[run])
 }
 
 /// What [`index`] finds: the header's length and line end, every row, and

@@ -1,0 +1,158 @@
+//! Writing a temporary file from pieces of memory that is already there
+//! (the rows of a mapped file, in a new order), without copying them into a
+//! buffer first: the pieces go to the kernel in batches of `writev`.
+//!
+//! Like [`crate::durable::SyncingWriter`], the writer asks the disk to start
+//! on what is written every [`SYNC_EVERY`] bytes, so that the disk works
+//! while the rest is still being written and the final fsync only has the
+//! tail left. Here the caller's thread does the writing: it has nothing else
+//! to do meanwhile, and starting the disk (`sync_file_range` on Linux) does
+//! not wait for it.
+
+use crate::error::Error;
+use std::fs::File;
+use std::io::{self, IoSlice, Write};
+use std::path::{Path, PathBuf};
+
+/// Pieces per `writev` call (Linux and the BSDs refuse more than 1024).
+const SLICES_PER_WRITE: usize = 1024;
+/// Bytes per `writev` call at most: pieces longer than this are split, so
+/// that the disk is started every [`SYNC_EVERY`] bytes or so. Not more: the
+/// kernel sizes the page cache's folios after the write, and 4 MiB writes
+/// (2 MiB folios) made the copy several times slower on the test machine
+/// (0.45 s instead of 0.07 s for a 177 MB day, when memory is fragmented);
+/// 1 MiB writes, like `dd bs=1M`, never did.
+const BYTES_PER_WRITE: usize = 1 << 20;
+/// The disk is started on the written bytes after this many.
+const SYNC_EVERY: u64 = 32 << 20;
+
+/// A temporary file being written from borrowed pieces (see the module
+/// docs). Dropping it unfinished leaves a partial temporary, which the
+/// next writer of the day removes.
+pub(crate) struct GatherWriter<'a> {
+    file: File,
+    path: PathBuf,
+    batch: Vec<IoSlice<'a>>,
+    batch_bytes: usize,
+    written: u64,
+    /// Bytes the disk has been asked to write.
+    started: u64,
+}
+
+impl<'a> GatherWriter<'a> {
+    /// Creates (truncating) the temporary `path`.
+    pub fn create(path: &Path) -> Result<GatherWriter<'a>, Error> {
+        let file = File::create(path).map_err(|e| Error::io(path, "creating", e))?;
+        Ok(GatherWriter {
+            file,
+            path: path.to_path_buf(),
+            batch: Vec::with_capacity(SLICES_PER_WRITE),
+            batch_bytes: 0,
+            written: 0,
+            started: 0,
+        })
+    }
+
+    /// Appends `bytes` to the file (written by a later call or `finish`).
+    pub fn push(&mut self, mut bytes: &'a [u8]) -> Result<(), Error> {
+        while !bytes.is_empty() {
+            let (piece, rest) = bytes.split_at(bytes.len().min(BYTES_PER_WRITE - self.batch_bytes));
+            self.batch.push(IoSlice::new(piece));
+            self.batch_bytes += piece.len();
+            bytes = rest;
+            if self.batch.len() == SLICES_PER_WRITE || self.batch_bytes == BYTES_PER_WRITE {
+                self.write_batch()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the rest and flushes the whole file to disk.
+    pub fn finish(mut self) -> Result<(), Error> {
+        self.write_batch()?;
+        self.file
+            .sync_all()
+            .map_err(|e| Error::io(&self.path, "flushing to disk", e))
+    }
+
+    fn write_batch(&mut self) -> Result<(), Error> {
+        write_all_vectored(&mut self.file, &mut self.batch)
+            .map_err(|e| Error::io(&self.path, "writing", e))?;
+        self.batch.clear();
+        self.written += self.batch_bytes as u64;
+        self.batch_bytes = 0;
+        if self.written - self.started >= SYNC_EVERY {
+            start_writeback(&self.file, self.started, self.written - self.started)
+                .map_err(|e| Error::io(&self.path, "flushing to disk", e))?;
+            self.started = self.written;
+        }
+        Ok(())
+    }
+}
+
+/// Writes every byte of `slices` (which it uses up), retrying short writes.
+fn write_all_vectored(file: &mut File, mut slices: &mut [IoSlice<'_>]) -> io::Result<()> {
+    while !slices.is_empty() {
+        match file.write_vectored(slices) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(written) => IoSlice::advance_slices(&mut slices, written),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Starts writing `len` bytes from `offset` to disk without waiting for them
+/// (the final fsync waits). Where the system cannot start without waiting,
+/// it waits.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn start_writeback(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+        return file.sync_data();
+    };
+    // SAFETY: a plain system call on an open descriptor; it reads no memory
+    // of ours.
+    let result = unsafe {
+        libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE)
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn start_writeback(file: &File, _offset: u64, _len: u64) -> io::Result<()> {
+    file.sync_data()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_of_every_size_are_written_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.new");
+        let big: Vec<u8> = (0..3 * BYTES_PER_WRITE + 17).map(|i| i as u8).collect();
+        let small: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        let mut expected = Vec::new();
+        let mut out = GatherWriter::create(&path).unwrap();
+        // More pieces than one `writev` takes, empty ones, and pieces larger
+        // than a batch.
+        for (at, piece) in small.chunks(3).enumerate() {
+            out.push(piece).unwrap();
+            out.push(&[]).unwrap();
+            expected.extend_from_slice(piece);
+            if at % 700 == 0 {
+                out.push(&big).unwrap();
+                expected.extend_from_slice(&big);
+            }
+        }
+        out.finish().unwrap();
+        assert!(std::fs::read(&path).unwrap() == expected);
+    }
+}
