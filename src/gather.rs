@@ -11,7 +11,7 @@
 
 use crate::error::Error;
 use std::fs::File;
-use std::io::{self, IoSlice, Write};
+use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Pieces per `writev` call (Linux and the BSDs refuse more than 1024).
@@ -63,6 +63,21 @@ impl<'a> GatherWriter<'a> {
             if self.batch.len() == SLICES_PER_WRITE || self.batch_bytes == BYTES_PER_WRITE {
                 self.write_batch()?;
             }
+        }
+        Ok(())
+    }
+
+    /// Cuts the file back to its first `len` bytes, after writing what is
+    /// batched (for bytes written ahead that turned out wrong).
+    pub fn truncate(&mut self, len: u64) -> Result<(), Error> {
+        self.write_batch()?;
+        if self.written > len {
+            self.file
+                .set_len(len)
+                .and_then(|()| self.file.seek(SeekFrom::Start(len)))
+                .map_err(|e| Error::io(&self.path, "cutting back", e))?;
+            self.written = len;
+            self.started = self.started.min(len);
         }
         Ok(())
     }
@@ -154,5 +169,18 @@ mod tests {
         }
         out.finish().unwrap();
         assert!(std::fs::read(&path).unwrap() == expected);
+    }
+
+    #[test]
+    fn a_truncated_file_goes_on_from_the_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.new");
+        let mut out = GatherWriter::create(&path).unwrap();
+        out.push(b"header\nrow 1\nrow 2\n").unwrap();
+        out.truncate(13).unwrap();
+        out.push(b"row 3\n").unwrap();
+        out.truncate(100).unwrap();
+        out.finish().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"header\nrow 1\nrow 3\n");
     }
 }
