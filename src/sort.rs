@@ -32,6 +32,7 @@ use crate::row::Row;
 use crate::schema::Column;
 use crate::update::lock_and_recover;
 use crate::write_ahead::{Handed, WriteAhead};
+use std::iter::Peekable;
 use std::ops::Range;
 use std::thread::Scope;
 
@@ -92,28 +93,28 @@ fn write_sorted<'s, 'd: 's>(
     let indexed = index(paths, data, &mut |handed| ahead.extend(handed));
     let (mut out, handed) = ahead.finish()?;
     let (header_len, line_end, entries, keys) = indexed?;
-    let order = sorted(&entries, keys);
-    let kept = in_place(&order, handed.rows);
+    let order = Order::new(&entries, keys);
+    let mut rows = order.rows().peekable();
+    let kept = in_place(&mut rows, handed.rows);
     let kept_end = match kept.checked_sub(1) {
         Some(last) => entries[last].start + entries[last].len,
         None => header_len,
     };
     debug_assert!(kept_end <= handed.end, "only handed bytes are kept");
     out.truncate(kept_end as u64)?;
-    write_rows(&mut out, data, kept_end, line_end, &entries, &order[kept..])?;
+    write_rows(&mut out, data, kept_end, line_end, &entries, rows)?;
     out.finish()?;
     Ok(entries)
 }
 
 /// How many of the first `handed` rows the sort leaves where they are (the
-/// output starts with them, in file order).
-fn in_place(order: &[usize], handed: usize) -> usize {
-    order
-        .iter()
-        .take(handed)
-        .enumerate()
-        .take_while(|(at, &index)| *at == index)
-        .count()
+/// output starts with them, in file order); takes them from `order`.
+fn in_place(order: &mut Peekable<impl Iterator<Item = usize>>, handed: usize) -> usize {
+    let mut kept = 0;
+    while kept < handed && order.next_if_eq(&kept).is_some() {
+        kept += 1;
+    }
+    kept
 }
 
 /// Counts the rows by severity.
@@ -131,28 +132,29 @@ fn report(entries: &[Entry]) -> SortReport {
     report
 }
 
-/// Writes the rows of `order`, the rest of the output after the rows
-/// already written (which end at byte `from` of `data`). Rows that follow
-/// each other in the file are written as one piece, straight from `data`; a
-/// last row without a line end gets `line_end` when it is not last any more.
+/// Writes the rows of `order` (indexes into `entries`), the rest of the
+/// output after the rows already written (which end at byte `from` of
+/// `data`). Rows that follow each other in the file are written as one
+/// piece, straight from `data`; a last row without a line end gets
+/// `line_end` when it is not last any more.
 fn write_rows<'d>(
     out: &mut GatherWriter<'d>,
     data: &'d [u8],
     from: usize,
     line_end: &'d [u8],
     entries: &[Entry],
-    order: &[usize],
+    order: impl Iterator<Item = usize>,
 ) -> Result<(), Error> {
     let mut run: Range<usize> = from..from;
-    let last = order.len().saturating_sub(1);
-    for (at, &index) in order.iter().enumerate() {
+    let mut order = order.peekable();
+    while let Some(index) = order.next() {
         let entry = &entries[index];
         if entry.start != run.end {
             out.push(&data[run])?;
             run = entry.start..entry.start;
         }
         run.end += entry.len;
-        if !entry.has_line_end && at != last {
+        if !entry.has_line_end && order.peek().is_some() {
             out.push(&data[run.clone()])?;
             out.push(line_end)?;
             run = run.end..run.end;
@@ -292,25 +294,37 @@ fn is_before(a: (f64, f64), b: (f64, f64)) -> bool {
     a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)).is_lt()
 }
 
-/// The output order, as indexes into `entries`.
-fn sorted(entries: &[Entry], mut keys: Vec<Key>) -> Vec<usize> {
-    keys.sort_unstable_by(|a, b| {
-        a.lda_score
-            .total_cmp(&b.lda_score)
-            .then(a.rank.total_cmp(&b.rank))
-            .then(a.entry.cmp(&b.entry))
-    });
-    let mut order = Vec::with_capacity(entries.len());
-    order.extend(keys.iter().map(|key| key.entry));
-    drop(keys);
-    for severity in 1..=3 {
-        order.extend(
-            entries
-                .iter()
-                .enumerate()
-                .filter(|(_, entry)| entry.severity == severity)
-                .map(|(index, _)| index),
-        );
+/// The output order: the unscored rows by key, then the scored rows by
+/// severity, each group in file order.
+struct Order {
+    keys: Vec<Key>,
+    by_severity: [Vec<usize>; 3],
+}
+
+impl Order {
+    fn new(entries: &[Entry], mut keys: Vec<Key>) -> Order {
+        keys.sort_unstable_by(|a, b| {
+            a.lda_score
+                .total_cmp(&b.lda_score)
+                .then(a.rank.total_cmp(&b.rank))
+                .then(a.entry.cmp(&b.entry))
+        });
+        let mut by_severity: [Vec<usize>; 3] = Default::default();
+        // No pass over the entries when nothing is scored.
+        if keys.len() < entries.len() {
+            for (index, entry) in entries.iter().enumerate() {
+                if let Some(group) = usize::from(entry.severity).checked_sub(1) {
+                    by_severity[group].push(index);
+                }
+            }
+        }
+        Order { keys, by_severity }
     }
-    order
+
+    /// The rows in output order, as indexes into the entries (read from the
+    /// sorted keys: no list of a million indexes to build).
+    fn rows(&self) -> impl Iterator<Item = usize> + '_ {
+        let unscored = self.keys.iter().map(|key| key.entry);
+        unscored.chain(self.by_severity.iter().flatten().copied())
+    }
 }
