@@ -465,6 +465,8 @@ fn refused(content: &[u8], operation: &str) -> String {
     assert_eq!(fs::read(&flow).unwrap(), content, "the flow file changed");
     assert!(!dir.path().join("flow_scores_fb.csv").exists());
     assert!(!dir.path().join("flow_scores.csv.tmp").exists());
+    // The sort writes rows ahead while it reads; a refusal removes them.
+    assert!(!dir.path().join("flow_scores.csv.new").exists());
     error.to_string()
 }
 
