@@ -44,26 +44,46 @@ enum Inner {
 impl FileBytes {
     /// Maps (or reads) the whole of `path`.
     pub fn open(path: &Path) -> Result<FileBytes, Error> {
-        let mut file = File::open(path).map_err(|e| Error::io(path, "opening for reading", e))?;
+        let file = File::open(path).map_err(|e| Error::io(path, "opening for reading", e))?;
         let len = file
             .metadata()
             .map_err(|e| Error::io(path, "reading the size of", e))?
             .len();
         #[cfg(unix)]
-        if let Some(mapping) = usize::try_from(len)
-            .ok()
-            .and_then(|len| Mapping::new(&file, len))
-        {
-            return Ok(FileBytes {
-                inner: Inner::Mapped(mapping),
-            });
-        }
+        let file = match usize::try_from(len) {
+            Ok(len) => match Mapping::new(file, len) {
+                Ok(mapping) => {
+                    return Ok(FileBytes {
+                        inner: Inner::Mapped(mapping),
+                    })
+                }
+                Err(file) => file,
+            },
+            Err(_) => file,
+        };
         let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-        std::io::Read::read_to_end(&mut file, &mut bytes)
+        std::io::Read::read_to_end(&mut &file, &mut bytes)
             .map_err(|e| Error::io(path, "reading", e))?;
         Ok(FileBytes {
             inner: Inner::Read(bytes),
         })
+    }
+
+    /// Lets the kernel drop its copy of the first `len` bytes, which the
+    /// caller will not read again (it may, but then they are read from disk).
+    ///
+    /// The sort replaces the file it maps, and the kernel frees all of a
+    /// replaced file's cache when the last reference goes, after the rename:
+    /// about 20 ms for a 177 MB day, on the critical path. Dropping the
+    /// rows already written while the new file is flushed to disk takes that
+    /// off it. Only pages wholly inside the range are dropped.
+    pub fn forget(&self, len: usize) {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Inner::Mapped(mapping) = &self.inner {
+            mapping.forget(len);
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let _ = len;
     }
 }
 
@@ -84,16 +104,29 @@ impl Deref for FileBytes {
 struct Mapping {
     start: std::ptr::NonNull<u8>,
     len: usize,
+    /// The mapped file, for [`FileBytes::forget`] (which only Linux has).
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
+    file: File,
 }
+
+// SAFETY: the mapping is only ever read (it is mapped read-only), and the
+// two calls made through a shared reference besides reads, `madvise` and
+// `posix_fadvise` in `forget`, are system calls that are safe to make from
+// any thread at any time; unmapping needs `&mut self` (drop).
+#[cfg(unix)]
+unsafe impl Sync for Mapping {}
+// SAFETY: a mapping belongs to the process, not to the thread that made it.
+#[cfg(unix)]
+unsafe impl Send for Mapping {}
 
 #[cfg(unix)]
 impl Mapping {
-    /// Maps the first `len` bytes of `file`; `None` when the file is empty
-    /// (a mapping cannot be empty) or the system refuses.
-    fn new(file: &File, len: usize) -> Option<Mapping> {
+    /// Maps the first `len` bytes of `file`; gives the file back when it is
+    /// empty (a mapping cannot be empty) or the system refuses.
+    fn new(file: File, len: usize) -> Result<Mapping, File> {
         use std::os::fd::AsRawFd;
         if len == 0 {
-            return None;
+            return Err(file);
         }
         // SAFETY: a new mapping at an address the kernel picks, of a file
         // descriptor that is open for reading, read-only and private: it
@@ -109,11 +142,12 @@ impl Mapping {
                 0,
             )
         };
-        if start == libc::MAP_FAILED {
-            return None;
+        match std::ptr::NonNull::new(start.cast::<u8>()) {
+            Some(start) if start.as_ptr().cast() != libc::MAP_FAILED => {
+                Ok(Mapping { start, len, file })
+            }
+            _ => Err(file),
         }
-        let start = std::ptr::NonNull::new(start.cast::<u8>())?;
-        Some(Mapping { start, len })
     }
 
     fn bytes(&self) -> &[u8] {
@@ -124,6 +158,49 @@ impl Mapping {
         // module docs for what a truncation by another program does).
         unsafe { std::slice::from_raw_parts(self.start.as_ptr(), self.len) }
     }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+impl Mapping {
+    fn forget(&self, len: usize) {
+        use std::os::fd::AsRawFd;
+        // Whole pages only: the page holding byte `len` may still be read.
+        let len = len.min(self.len) & !(page_size() - 1);
+        let Ok(file_len) = libc::off_t::try_from(len) else {
+            return;
+        };
+        if len == 0 {
+            return;
+        }
+        // SAFETY: `start..start + len` lies in this mapping (checked above)
+        // and starts on a page boundary (mappings do). MADV_DONTNEED on a
+        // private mapping of a file that was never written through it only
+        // unmaps the pages: a later read maps the file's bytes again, so the
+        // slices `bytes` gave out keep their contents. The cache of a file
+        // must be unmapped for `posix_fadvise` to drop it, and dropping a
+        // file's clean cache changes nothing but the speed of a later read.
+        // Both only hint; their failure changes nothing.
+        unsafe {
+            libc::madvise(self.start.as_ptr().cast(), len, libc::MADV_DONTNEED);
+            libc::posix_fadvise(
+                self.file.as_raw_fd(),
+                0,
+                file_len,
+                libc::POSIX_FADV_DONTNEED,
+            );
+        }
+    }
+}
+
+/// The size of a memory page.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn page_size() -> usize {
+    // SAFETY: `sysconf` reads a system constant.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size)
+        .ok()
+        .filter(|size| size.is_power_of_two())
+        .unwrap_or(4096)
 }
 
 /// Mapping flags that fault the whole file in at once: one call instead of a

@@ -86,9 +86,10 @@ pub(crate) fn save_and_sort(paths: &DayPaths) -> Result<SortReport, Error> {
 /// the sort moves is cut off again.
 fn write_sorted<'s, 'd: 's>(
     paths: &DayPaths,
-    data: &'d [u8],
+    file: &'d FileBytes,
     scope: &'s Scope<'s, '_>,
 ) -> Result<Vec<Entry>, Error> {
+    let data: &'d [u8] = file;
     let mut ahead = WriteAhead::start(scope, GatherWriter::create(&paths.new)?, data);
     let indexed = index(paths, data, &mut |handed| ahead.extend(handed));
     let (mut out, handed) = ahead.finish()?;
@@ -102,6 +103,9 @@ fn write_sorted<'s, 'd: 's>(
     };
     debug_assert!(kept_end <= handed.end, "only handed bytes are kept");
     out.truncate(kept_end as u64)?;
+    // The rows kept are written and will not be read again: their cache
+    // can go while the rest is written and flushed.
+    scope.spawn(move || file.forget(kept_end));
     write_rows(&mut out, data, kept_end, line_end, &entries, rows)?;
     out.finish()?;
     Ok(entries)
