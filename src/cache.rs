@@ -12,6 +12,7 @@
 //! replacing it (nothing matched, or an error) leaves a file whose next read
 //! comes from the disk, which costs time, never data.
 
+use crate::mapped::drop_cache;
 use std::fs::File;
 use std::sync::mpsc::{sync_channel, SyncSender};
 
@@ -28,7 +29,7 @@ const RANGES_IN_FLIGHT: usize = 16;
 /// more for a big day) while the caller goes on: dropping the dropper does
 /// not wait for it.
 pub(crate) struct CacheDropper {
-    ranges: SyncSender<(u64, u64)>,
+    ranges: SyncSender<(usize, usize)>,
 }
 
 impl CacheDropper {
@@ -39,12 +40,12 @@ impl CacheDropper {
             return None;
         }
         let file = file.try_clone().ok()?;
-        let (ranges, received) = sync_channel::<(u64, u64)>(RANGES_IN_FLIGHT);
+        let (ranges, received) = sync_channel::<(usize, usize)>(RANGES_IN_FLIGHT);
         std::thread::Builder::new()
             .name("flow-edge cache dropper".to_owned())
             .spawn(move || {
                 for (offset, len) in received {
-                    advise_dont_need(&file, offset, len);
+                    drop_cache(&file, offset..offset + len);
                 }
             })
             .ok()?;
@@ -52,26 +53,8 @@ impl CacheDropper {
     }
 
     /// The bytes `offset..offset + len` are read and will not be read again.
-    pub fn done_with(&self, offset: u64, len: u64) {
+    pub fn done_with(&self, offset: usize, len: usize) {
         // A busy helper is no reason to wait: the range is skipped.
         let _ = self.ranges.try_send((offset, len));
     }
 }
-
-/// Advises the kernel that a range of `file` is not needed any more. Advice
-/// only: a failure changes nothing but speed, so it is ignored.
-#[cfg(target_os = "linux")]
-fn advise_dont_need(file: &File, offset: u64, len: u64) {
-    use std::os::fd::AsRawFd;
-    let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
-        return;
-    };
-    // SAFETY: posix_fadvise only reads its integer arguments; the descriptor
-    // is open for as long as `file` lives, which outlasts the call.
-    unsafe {
-        libc::posix_fadvise(file.as_raw_fd(), offset, len, libc::POSIX_FADV_DONTNEED);
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn advise_dont_need(_file: &File, _offset: u64, _len: u64) {}

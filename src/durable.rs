@@ -206,7 +206,7 @@ fn write_chunks(mut file: File, chunks: Receiver<Chunk>, abandoned: &AtomicBool)
                     cache = CacheDropper::new(block.bytes.file());
                 }
                 if let (true, Some(cache)) = (replacing, &cache) {
-                    cache.done_with(block.range.start as u64, block.range.len() as u64);
+                    cache.done_with(block.range.start, block.range.len());
                 }
                 block.range.len() as u64
             }

@@ -1,6 +1,10 @@
 //! Writing a temporary file from pieces of memory that is already there
 //! (the rows of a mapped file, in a new order), without copying them into a
-//! buffer first: the pieces go to the kernel in batches of `writev`.
+//! buffer first: long pieces go to the kernel in batches of `writev`. Short
+//! ones (rows scattered by the sort) are copied into a buffer after all:
+//! the kernel's cost per `writev` piece is several times that of copying a
+//! row (a shuffled 177 MB day took 0.36 s of system time as a million
+//! pieces, 0.19 s copied).
 //!
 //! Like [`crate::durable::SyncingWriter`], the writer asks the disk to start
 //! on what is written every [`SYNC_EVERY`] bytes, so that the disk works
@@ -11,7 +15,7 @@
 
 use crate::error::Error;
 use std::fs::File;
-use std::io::{self, IoSlice, Write};
+use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Pieces per `writev` call (Linux and the BSDs refuse more than 1024).
@@ -23,6 +27,9 @@ const SLICES_PER_WRITE: usize = 1024;
 /// (0.45 s instead of 0.07 s for a 177 MB day, when memory is fragmented);
 /// 1 MiB writes, like `dd bs=1M`, never did.
 const BYTES_PER_WRITE: usize = 1 << 20;
+/// Pieces shorter than this are copied into a buffer rather than handed to
+/// the kernel one by one.
+const COPY_BELOW: usize = 4096;
 /// The disk is started on the written bytes after this many.
 const SYNC_EVERY: u64 = 32 << 20;
 
@@ -32,8 +39,11 @@ const SYNC_EVERY: u64 = 32 << 20;
 pub(crate) struct GatherWriter<'a> {
     file: File,
     path: PathBuf,
+    /// Long pieces to write, then `copied`.
     batch: Vec<IoSlice<'a>>,
     batch_bytes: usize,
+    /// Short pieces to write after `batch`.
+    copied: Vec<u8>,
     written: u64,
     /// Bytes the disk has been asked to write.
     started: u64,
@@ -48,6 +58,7 @@ impl<'a> GatherWriter<'a> {
             path: path.to_path_buf(),
             batch: Vec::with_capacity(SLICES_PER_WRITE),
             batch_bytes: 0,
+            copied: Vec::new(),
             written: 0,
             started: 0,
         })
@@ -55,6 +66,12 @@ impl<'a> GatherWriter<'a> {
 
     /// Appends `bytes` to the file (written by a later call or `finish`).
     pub fn push(&mut self, mut bytes: &'a [u8]) -> Result<(), Error> {
+        if bytes.len() < COPY_BELOW {
+            return self.copy(bytes);
+        }
+        if !self.copied.is_empty() {
+            self.write_batch()?;
+        }
         while !bytes.is_empty() {
             let (piece, rest) = bytes.split_at(bytes.len().min(BYTES_PER_WRITE - self.batch_bytes));
             self.batch.push(IoSlice::new(piece));
@@ -67,6 +84,33 @@ impl<'a> GatherWriter<'a> {
         Ok(())
     }
 
+    /// Appends a short piece to the buffer of copies.
+    fn copy(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        if self.copied.capacity() == 0 {
+            self.copied.reserve_exact(BYTES_PER_WRITE + COPY_BELOW);
+        }
+        self.copied.extend_from_slice(bytes);
+        if self.batch_bytes + self.copied.len() >= BYTES_PER_WRITE {
+            self.write_batch()?;
+        }
+        Ok(())
+    }
+
+    /// Cuts the file back to its first `len` bytes, after writing what is
+    /// batched (for bytes written ahead that turned out wrong).
+    pub fn truncate(&mut self, len: u64) -> Result<(), Error> {
+        self.write_batch()?;
+        if self.written > len {
+            self.file
+                .set_len(len)
+                .and_then(|()| self.file.seek(SeekFrom::Start(len)))
+                .map_err(|e| Error::io(&self.path, "cutting back", e))?;
+            self.written = len;
+            self.started = self.started.min(len);
+        }
+        Ok(())
+    }
+
     /// Writes the rest and flushes the whole file to disk.
     pub fn finish(mut self) -> Result<(), Error> {
         self.write_batch()?;
@@ -75,12 +119,15 @@ impl<'a> GatherWriter<'a> {
             .map_err(|e| Error::io(&self.path, "flushing to disk", e))
     }
 
+    /// Writes the batch, then the copies.
     fn write_batch(&mut self) -> Result<(), Error> {
         write_all_vectored(&mut self.file, &mut self.batch)
+            .and_then(|()| self.file.write_all(&self.copied))
             .map_err(|e| Error::io(&self.path, "writing", e))?;
+        self.written += (self.batch_bytes + self.copied.len()) as u64;
         self.batch.clear();
-        self.written += self.batch_bytes as u64;
         self.batch_bytes = 0;
+        self.copied.clear();
         if self.written - self.started >= SYNC_EVERY {
             start_writeback(&self.file, self.started, self.written - self.started)
                 .map_err(|e| Error::io(&self.path, "flushing to disk", e))?;
@@ -157,5 +204,18 @@ mod tests {
         }
         out.finish().unwrap();
         assert!(std::fs::read(&path).unwrap() == expected);
+    }
+
+    #[test]
+    fn a_truncated_file_goes_on_from_the_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.new");
+        let mut out = GatherWriter::create(&path).unwrap();
+        out.push(b"header\nrow 1\nrow 2\n").unwrap();
+        out.truncate(13).unwrap();
+        out.push(b"row 3\n").unwrap();
+        out.truncate(100).unwrap();
+        out.finish().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"header\nrow 1\nrow 3\n");
     }
 }

@@ -101,6 +101,7 @@ mod split;
 pub mod synthetic;
 mod undo;
 mod update;
+mod write_ahead;
 
 // Rules, heuristics, network context, feedback upload and views (issue 4).
 pub mod cidr;

@@ -2,24 +2,29 @@
 //!
 //! Reading a 177 MB day with `fs::read` costs more than scanning it: the
 //! kernel first has to fault in and zero 177 MB of fresh memory, then copy
-//! the page cache into it, and frees it all again at the end. A read-only
-//! mapping shows the page cache itself: no zeroing, no copy, nothing to free
-//! but the page table.
+//! the page cache into it, and frees it all again at the end. Reading it in
+//! blocks still copies every byte out of the page cache. A read-only mapping
+//! shows the page cache itself: no zeroing, no copy, nothing to free but the
+//! page table. Every whole-day pass reads the day this way: the sort keeps it
+//! all ([`FileBytes::open`]); the streaming passes (scoring, rules,
+//! heuristics, restore) give back each block's pages once done with them
+//! ([`FileBytes::open_streaming`], [`FileBytes::forget`]), so they hold a few
+//! blocks of the day at a time.
 //!
 //! # The trade-off: truncation while mapped
 //!
 //! If another process shrinks the file while it is mapped, touching the
 //! pages past the new end raises `SIGBUS` and the process dies (a read would
-//! have returned an error or short data instead). The mapping is only made
-//! under the day's lock ([`crate::durable::DayLock`]), and flow-edge never
-//! truncates a day's files in place: every writer takes that lock and
-//! replaces files by renaming a finished temporary over them, which leaves
-//! the mapped (old) file untouched. Only a program outside flow-edge that
-//! rewrites `flow_scores.csv` in place during a sort could cause the signal,
-//! and such a program would already corrupt a sort that reads the file (it
-//! would read a torn mix of old and new bytes). Dying there leaves every file
-//! whole: the sort's `.new` temporary is not renamed, and the next writer
-//! removes it when it takes the lock.
+//! have returned an error or short data instead). flow-edge never truncates
+//! or rewrites a day's files in place: every writer takes the day's lock
+//! ([`crate::durable::DayLock`]) and replaces files by renaming a finished
+//! temporary over them, which leaves a mapped (old) file untouched. Only a
+//! program outside flow-edge that rewrites `flow_scores.csv` in place during
+//! a pass could cause the signal (the original notebook did, with
+//! `shutil.copyfile`), and such a program would already corrupt a pass that
+//! reads the file (it would read a torn mix of old and new bytes). Dying
+//! there leaves every file whole: the pass's temporary is not renamed, and
+//! the next writer removes it when it takes the lock.
 //!
 //! A private mapping is used so that even the kernel cannot let a write
 //! through it reach the file; the mapping is never written.
@@ -34,7 +39,7 @@ use std::path::Path;
 pub(crate) struct FileBytes {
     inner: Inner,
     /// The file, open for as long as its bytes are used (for advice about
-    /// its page cache, see [`crate::cache`]).
+    /// its page cache).
     file: File,
 }
 
@@ -42,6 +47,15 @@ enum Inner {
     #[cfg(unix)]
     Mapped(Mapping),
     Read(Vec<u8>),
+}
+
+/// When the pages of a mapping are faulted in.
+#[derive(Clone, Copy)]
+enum Faulting {
+    /// All at mapping time: one call instead of a fault every few pages.
+    AllAtOnce,
+    /// As they are read, with read-ahead for a pass from start to end.
+    AsRead,
 }
 
 impl FileBytes {
@@ -52,14 +66,13 @@ impl FileBytes {
     }
 
     /// Maps (or reads) the whole of `path` for one pass from start to end,
-    /// which gives back what it is done with ([`FileBytes::forget`]), so
-    /// the process never holds more than a few blocks of the file.
+    /// which gives back what it is done with ([`FileBytes::forget`]).
     pub fn open_streaming(path: &Path) -> Result<FileBytes, Error> {
         FileBytes::open_with(path, Faulting::AsRead)
     }
 
     fn open_with(path: &Path, faulting: Faulting) -> Result<FileBytes, Error> {
-        let mut file = File::open(path).map_err(|e| Error::io(path, "opening for reading", e))?;
+        let file = File::open(path).map_err(|e| Error::io(path, "opening for reading", e))?;
         let len = file
             .metadata()
             .map_err(|e| Error::io(path, "reading the size of", e))?
@@ -76,7 +89,7 @@ impl FileBytes {
         }
         let _ = faulting;
         let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-        std::io::Read::read_to_end(&mut file, &mut bytes)
+        std::io::Read::read_to_end(&mut &file, &mut bytes)
             .map_err(|e| Error::io(path, "reading", e))?;
         Ok(FileBytes {
             inner: Inner::Read(bytes),
@@ -90,25 +103,30 @@ impl FileBytes {
     }
 
     /// The pass is done with `range`: its whole pages leave the process's
-    /// memory (they stay in the page cache; touching them again faults them
-    /// back in unchanged). Keeps a streaming pass's resident memory to the
-    /// few blocks in flight instead of the whole file.
+    /// memory (they stay in the page cache; reading them again maps the same
+    /// bytes back). Keeps a streaming pass's resident memory to the blocks
+    /// in flight instead of the whole file.
     pub fn forget(&self, range: Range<usize>) {
-        match &self.inner {
-            #[cfg(unix)]
-            Inner::Mapped(mapping) => mapping.forget(range),
-            Inner::Read(_) => {}
+        #[cfg(unix)]
+        if let Inner::Mapped(mapping) = &self.inner {
+            mapping.forget(range);
         }
+        #[cfg(not(unix))]
+        let _ = range;
     }
-}
 
-/// When the pages of a mapping are faulted in.
-#[derive(Clone, Copy)]
-enum Faulting {
-    /// All at mapping time (one call instead of a fault every few pages).
-    AllAtOnce,
-    /// As they are read, with read-ahead for a sequential pass.
-    AsRead,
+    /// Like [`FileBytes::forget`] for the first `len` bytes, and lets the
+    /// kernel drop its copy of them too (they may be read again, from disk).
+    ///
+    /// The sort replaces the file it maps, and the kernel frees all of a
+    /// replaced file's cache when the last reference goes, after the rename:
+    /// about 20 ms for a 177 MB day, on the critical path. Dropping the rows
+    /// already written while the new file is flushed to disk takes that off
+    /// it. Only pages wholly inside the range are dropped.
+    pub fn forget_cached_prefix(&self, len: usize) {
+        self.forget(0..len);
+        drop_cache(&self.file, 0..len);
+    }
 }
 
 impl Deref for FileBytes {
@@ -123,6 +141,29 @@ impl Deref for FileBytes {
     }
 }
 
+/// Advises the kernel that it may drop its cache of `range` of `file`
+/// (pages still mapped somewhere stay). Advice only: a failure changes
+/// nothing but the speed of a later read, so it is ignored.
+pub(crate) fn drop_cache(file: &File, range: Range<usize>) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use std::os::fd::AsRawFd;
+        let (Ok(offset), Ok(len)) = (
+            libc::off_t::try_from(range.start),
+            libc::off_t::try_from(range.end.saturating_sub(range.start)),
+        ) else {
+            return;
+        };
+        // SAFETY: posix_fadvise only reads its integer arguments; the
+        // descriptor is open for as long as `file` lives, past the call.
+        unsafe {
+            libc::posix_fadvise(file.as_raw_fd(), offset, len, libc::POSIX_FADV_DONTNEED);
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = (file, range);
+}
+
 /// A read-only private mapping of a whole file, unmapped when dropped.
 #[cfg(unix)]
 struct Mapping {
@@ -130,15 +171,15 @@ struct Mapping {
     len: usize,
 }
 
-// SAFETY: a `Mapping` is read-only memory owned by the value (unmapped only
-// when it is dropped); reading it from any thread, or moving it to another,
-// is as safe as for a `Box<[u8]>`. `forget` only drops page table entries
-// of a mapping that is never written (see `advise`).
-#[cfg(unix)]
-unsafe impl Send for Mapping {}
-// SAFETY: see `Send` above: shared references only read.
+// SAFETY: the mapping is only ever read (it is mapped read-only); the one
+// call made through a shared reference besides reads, `madvise` in `forget`
+// and `new`, is a system call that is safe to make from any thread at any
+// time; unmapping needs `&mut self` (drop).
 #[cfg(unix)]
 unsafe impl Sync for Mapping {}
+// SAFETY: a mapping belongs to the process, not to the thread that made it.
+#[cfg(unix)]
+unsafe impl Send for Mapping {}
 
 #[cfg(unix)]
 impl Mapping {
@@ -149,6 +190,10 @@ impl Mapping {
         if len == 0 {
             return None;
         }
+        let flags = match faulting {
+            Faulting::AllAtOnce => libc::MAP_PRIVATE | populate(),
+            Faulting::AsRead => libc::MAP_PRIVATE,
+        };
         // SAFETY: a new mapping at an address the kernel picks, of a file
         // descriptor that is open for reading, read-only and private: it
         // cannot alias or change any memory Rust knows about. The result is
@@ -158,11 +203,7 @@ impl Mapping {
                 std::ptr::null_mut(),
                 len,
                 libc::PROT_READ,
-                libc::MAP_PRIVATE
-                    | match faulting {
-                        Faulting::AllAtOnce => populate(),
-                        Faulting::AsRead => 0,
-                    },
+                flags,
                 file.as_raw_fd(),
                 0,
             )
@@ -170,12 +211,23 @@ impl Mapping {
         if start == libc::MAP_FAILED {
             return None;
         }
-        let start = std::ptr::NonNull::new(start.cast::<u8>())?;
-        let mapping = Mapping { start, len };
+        let mapping = Mapping {
+            start: std::ptr::NonNull::new(start.cast::<u8>())?,
+            len,
+        };
         if let Faulting::AsRead = faulting {
             mapping.advise(0..len, libc::MADV_SEQUENTIAL);
         }
         Some(mapping)
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `start..start + len` is mapped readable for as long as
+        // `self` lives (it is unmapped only in `drop`), and nothing writes
+        // to it: the mapping is read-only and private, and flow-edge never
+        // changes a day's file in place (see the module docs for what a
+        // truncation by another program does).
+        unsafe { std::slice::from_raw_parts(self.start.as_ptr(), self.len) }
     }
 
     /// Drops the whole pages inside `range` from the mapping's page table.
@@ -192,10 +244,11 @@ impl Mapping {
     /// Advice only: a refusal changes nothing but speed or memory.
     fn advise(&self, range: Range<usize>, advice: libc::c_int) {
         // SAFETY: the range lies inside the mapping (callers clamp it to
-        // `len`, and its start is page-aligned as the mapping's is). For a
-        // private mapping that is never written, MADV_DONTNEED only drops
-        // page table entries: the next read of those bytes faults the same
-        // file contents back in, so any slice of them stays valid.
+        // `len`) and starts on a page boundary (the mapping's start is one).
+        // MADV_DONTNEED on a private mapping of a file that was never
+        // written through it only unmaps the pages: a later read maps the
+        // file's bytes again, so the slices `bytes` gave out keep their
+        // contents. The other advice only hints at read-ahead.
         unsafe {
             libc::madvise(
                 self.start.as_ptr().add(range.start).cast(),
@@ -204,25 +257,16 @@ impl Mapping {
             );
         }
     }
-
-    fn bytes(&self) -> &[u8] {
-        // SAFETY: `start..start + len` is mapped readable for as long as
-        // `self` lives (it is unmapped only in `drop`), and nothing writes
-        // to it: the mapping is read-only and private, and flow-edge never
-        // changes a day's file in place while holding its lock (see the
-        // module docs for what a truncation by another program does).
-        unsafe { std::slice::from_raw_parts(self.start.as_ptr(), self.len) }
-    }
 }
 
 /// The size of a memory page.
 #[cfg(unix)]
 fn page_size() -> usize {
-    // SAFETY: sysconf only reads its argument.
+    // SAFETY: `sysconf` reads a system constant.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     usize::try_from(size)
         .ok()
-        .filter(|&size| size > 0)
+        .filter(|size| size.is_power_of_two())
         .unwrap_or(4096)
 }
 

@@ -6,16 +6,24 @@
 //! `(int(sev), float(row[11]))`, that is by `rank`, scored groups included;
 //! on files where rank follows the score the unscored order is the same.
 //!
-//! Sorting needs every key before the first row can be written, so the file
-//! is mapped into memory whole ([`crate::mapped`]: the page cache itself, no
-//! copy; only offsets and keys are kept besides). The rows go from the
-//! mapping straight to `.new` in `writev` batches ([`crate::gather`]), rows
-//! that stay next to each other as one piece, and `.new` is renamed over
+//! Sorting needs every key before the order is known, so the file is mapped
+//! into memory whole ([`crate::mapped`]: the page cache itself, no copy;
+//! only offsets and keys are kept besides). The rows go from the mapping
+//! straight to `.new` in `writev` batches ([`crate::gather`]), rows that stay
+//! next to each other as one piece, and `.new` is renamed over
 //! `flow_scores.csv`. Every row keeps its bytes; a last row without a line
 //! end gets the header's line end if it moves away from the end.
+//!
+//! Days usually come in score order, and scoring only moves rows to the
+//! end, so the rows at the start of the file that are in order are written
+//! to `.new` on a second thread while the rest is still being read
+//! ([`crate::write_ahead`]). Once the order is known, the sort keeps what
+//! of them stayed in place and cuts the rest off. At worst (a file in order
+//! but for a last row that goes first) that is one wasted copy of the file,
+//! made on the other core.
 
 use crate::blocks::{read_header, BlockPass, Place, BLOCK};
-use crate::durable::replace;
+use crate::durable::{remove_if_present, replace};
 use crate::error::{Error, Position, Problem};
 use crate::gather::GatherWriter;
 use crate::mapped::FileBytes;
@@ -23,7 +31,10 @@ use crate::paths::DayPaths;
 use crate::row::Row;
 use crate::schema::Column;
 use crate::update::lock_and_recover;
+use crate::write_ahead::{Handed, WriteAhead};
+use std::iter::Peekable;
 use std::ops::Range;
+use std::thread::Scope;
 
 /// What save-and-sort did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -56,48 +67,98 @@ struct Key {
 pub(crate) fn save_and_sort(paths: &DayPaths) -> Result<SortReport, Error> {
     let _lock = lock_and_recover(paths)?;
     let data = FileBytes::open(&paths.flow)?;
-    let (header_len, line_end, entries, keys) = index(paths, &data)?;
-    let order = sorted(&entries, keys);
-
-    let mut out = GatherWriter::create(&paths.new)?;
-    write_rows(&mut out, &data, header_len, line_end, &entries, &order)?;
-    out.finish()?;
+    let written = std::thread::scope(|scope| write_sorted(paths, &data, scope));
+    let entries = match written {
+        Ok(entries) => entries,
+        Err(error) => {
+            // Bad input changes nothing: no temporary is left behind either.
+            let _ = remove_if_present(&paths.new);
+            return Err(error);
+        }
+    };
     replace(&paths.new, &paths.flow, &paths.dir)?;
+    Ok(report(&entries))
+}
 
+/// Writes the sorted file to `.new` and flushes it to disk; returns the
+/// rows. The rows already in order at the start of the file are written on
+/// a second thread while the rest is indexed ([`WriteAhead`]); what of them
+/// the sort moves is cut off again.
+fn write_sorted<'s, 'd: 's>(
+    paths: &DayPaths,
+    file: &'d FileBytes,
+    scope: &'s Scope<'s, '_>,
+) -> Result<Vec<Entry>, Error> {
+    let data: &'d [u8] = file;
+    let mut ahead = WriteAhead::start(scope, GatherWriter::create(&paths.new)?, data);
+    let indexed = index(paths, data, &mut |handed| ahead.extend(handed));
+    let (mut out, handed) = ahead.finish()?;
+    let (header_len, line_end, entries, keys) = indexed?;
+    let order = Order::new(&entries, keys);
+    let mut rows = order.rows().peekable();
+    let kept = in_place(&mut rows, handed.rows);
+    let kept_end = match kept.checked_sub(1) {
+        Some(last) => entries[last].start + entries[last].len,
+        None => header_len,
+    };
+    debug_assert!(kept_end <= handed.end, "only handed bytes are kept");
+    out.truncate(kept_end as u64)?;
+    // The rows kept are written and will not be read again: their cache
+    // can go while the rest is written and flushed.
+    scope.spawn(move || file.forget_cached_prefix(kept_end));
+    write_rows(&mut out, data, kept_end, line_end, &entries, rows)?;
+    out.finish()?;
+    Ok(entries)
+}
+
+/// How many of the first `handed` rows the sort leaves where they are (the
+/// output starts with them, in file order); takes them from `order`.
+fn in_place(order: &mut Peekable<impl Iterator<Item = usize>>, handed: usize) -> usize {
+    let mut kept = 0;
+    while kept < handed && order.next_if_eq(&kept).is_some() {
+        kept += 1;
+    }
+    kept
+}
+
+/// Counts the rows by severity.
+fn report(entries: &[Entry]) -> SortReport {
     let mut report = SortReport {
         rows: entries.len() as u64,
         ..SortReport::default()
     };
-    for entry in &entries {
+    for entry in entries {
         match entry.severity {
             0 => report.unscored += 1,
             severity => report.by_severity[usize::from(severity - 1)] += 1,
         }
     }
-    Ok(report)
+    report
 }
 
-/// Writes the header, then the rows in `order`. Rows that follow each other
-/// in the file are written as one piece, straight from `data`; a last row
-/// without a line end gets `line_end` when it is not last any more.
+/// Writes the rows of `order` (indexes into `entries`), the rest of the
+/// output after the rows already written (which end at byte `from` of
+/// `data`). Rows that follow each other in the file are written as one
+/// piece, straight from `data`; a last row without a line end gets
+/// `line_end` when it is not last any more.
 fn write_rows<'d>(
     out: &mut GatherWriter<'d>,
     data: &'d [u8],
-    header_len: usize,
+    from: usize,
     line_end: &'d [u8],
     entries: &[Entry],
-    order: &[usize],
+    order: impl Iterator<Item = usize>,
 ) -> Result<(), Error> {
-    let mut run: Range<usize> = 0..header_len;
-    let last = order.len().saturating_sub(1);
-    for (at, &index) in order.iter().enumerate() {
+    let mut run: Range<usize> = from..from;
+    let mut order = order.peekable();
+    while let Some(index) = order.next() {
         let entry = &entries[index];
         if entry.start != run.end {
             out.push(&data[run])?;
             run = entry.start..entry.start;
         }
         run.end += entry.len;
-        if !entry.has_line_end && at != last {
+        if !entry.has_line_end && order.peek().is_some() {
             out.push(&data[run.clone()])?;
             out.push(line_end)?;
             run = run.end..run.end;
@@ -110,8 +171,14 @@ fn write_rows<'d>(
 /// the keys of the unscored rows.
 type Indexed<'d> = (usize, &'d [u8], Vec<Entry>, Vec<Key>);
 
-/// Splits the file into rows with their keys, a block at a time.
-fn index<'d>(paths: &DayPaths, data: &'d [u8]) -> Result<Indexed<'d>, Error> {
+/// Splits the file into rows with their keys, a block at a time. Hands the
+/// header to `ahead`, then, every [`HAND_EVERY`] bytes or so, the rows so far
+/// that are already in order.
+fn index<'d>(
+    paths: &DayPaths,
+    data: &'d [u8],
+    ahead: &mut impl FnMut(Handed),
+) -> Result<Indexed<'d>, Error> {
     let empty = || Error::content(Position::line(&paths.flow, 1), Problem::EmptyFile);
     let (splitter, schema, header_len) = read_header(&paths.flow, data, true)?.ok_or_else(empty)?;
     let line_end: &[u8] = match &data[..header_len] {
@@ -119,20 +186,28 @@ fn index<'d>(paths: &DayPaths, data: &'d [u8]) -> Result<Indexed<'d>, Error> {
         _ => b"\n",
     };
     let mut pass = BlockPass::new(splitter, schema);
+    let mut prefix = SortedPrefix::new(header_len);
+    ahead(prefix.handed);
 
     let mut entries = Vec::with_capacity(data.len() / 160);
     let mut keys = Vec::with_capacity(data.len() / 160);
     let mut visit = |row: &Row, place: Place| -> Result<(), Error> {
         let severity = row.severity()?;
-        if severity == 0 {
-            keys.push(Key {
+        let start = header_len + place.start;
+        let key = match severity {
+            0 => Some(Key {
                 lda_score: row.number(Column::LdaScore)?,
                 rank: row.number(Column::Rank)?,
                 entry: entries.len(),
-            });
+            }),
+            _ => None,
+        };
+        if let Some(handed) = prefix.next_row(key.as_ref(), start + place.len) {
+            ahead(handed);
         }
+        keys.extend(key);
         entries.push(Entry {
-            start: header_len + place.start,
+            start,
             len: place.len,
             has_line_end: place.line_end,
             severity,
@@ -160,28 +235,100 @@ fn index<'d>(paths: &DayPaths, data: &'d [u8]) -> Result<Indexed<'d>, Error> {
         window = if used == 0 { window * 2 } else { BLOCK };
         at += used;
     }
+    ahead(prefix.sorted);
     Ok((header_len, line_end, entries, keys))
 }
 
-/// The output order, as indexes into `entries`.
-fn sorted(entries: &[Entry], mut keys: Vec<Key>) -> Vec<usize> {
-    keys.sort_unstable_by(|a, b| {
-        a.lda_score
-            .total_cmp(&b.lda_score)
-            .then(a.rank.total_cmp(&b.rank))
-            .then(a.entry.cmp(&b.entry))
-    });
-    let mut order = Vec::with_capacity(entries.len());
-    order.extend(keys.iter().map(|key| key.entry));
-    drop(keys);
-    for severity in 1..=3 {
-        order.extend(
-            entries
-                .iter()
-                .enumerate()
-                .filter(|(_, entry)| entry.severity == severity)
-                .map(|(index, _)| index),
-        );
+/// Bytes of rows in order gathered before they are handed to the writer.
+const HAND_EVERY: usize = 1 << 20;
+
+/// The rows at the start of the file that are in sorted order so far:
+/// unscored, with keys that do not decrease. The sort is likely to leave
+/// them where they are.
+struct SortedPrefix {
+    /// The rows in order so far.
+    sorted: Handed,
+    /// What was last handed to the writer.
+    handed: Handed,
+    /// The key of the last row in order, `None` before the first row.
+    last: Option<(f64, f64)>,
+    /// False from the first row out of order on.
+    growing: bool,
+}
+
+impl SortedPrefix {
+    fn new(header_len: usize) -> SortedPrefix {
+        let header = Handed {
+            rows: 0,
+            end: header_len,
+        };
+        SortedPrefix {
+            sorted: header,
+            handed: header,
+            last: None,
+            growing: true,
+        }
     }
-    order
+
+    /// Takes the next row (its key when unscored, and where it ends);
+    /// returns the rows in order to hand to the writer when enough have
+    /// gathered.
+    fn next_row(&mut self, key: Option<&Key>, end: usize) -> Option<Handed> {
+        let key = key.map(|key| (key.lda_score, key.rank));
+        self.growing = self.growing
+            && key.is_some_and(|key| self.last.is_none_or(|last| !is_before(key, last)));
+        if !self.growing {
+            return None;
+        }
+        self.last = key;
+        self.sorted = Handed {
+            rows: self.sorted.rows + 1,
+            end,
+        };
+        if self.sorted.end - self.handed.end < HAND_EVERY {
+            return None;
+        }
+        self.handed = self.sorted;
+        Some(self.handed)
+    }
+}
+
+/// Whether key `a` sorts before key `b` (`lda_score`, then `rank`).
+fn is_before(a: (f64, f64), b: (f64, f64)) -> bool {
+    a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)).is_lt()
+}
+
+/// The output order: the unscored rows by key, then the scored rows by
+/// severity, each group in file order.
+struct Order {
+    keys: Vec<Key>,
+    by_severity: [Vec<usize>; 3],
+}
+
+impl Order {
+    fn new(entries: &[Entry], mut keys: Vec<Key>) -> Order {
+        keys.sort_unstable_by(|a, b| {
+            a.lda_score
+                .total_cmp(&b.lda_score)
+                .then(a.rank.total_cmp(&b.rank))
+                .then(a.entry.cmp(&b.entry))
+        });
+        let mut by_severity: [Vec<usize>; 3] = Default::default();
+        // No pass over the entries when nothing is scored.
+        if keys.len() < entries.len() {
+            for (index, entry) in entries.iter().enumerate() {
+                if let Some(group) = usize::from(entry.severity).checked_sub(1) {
+                    by_severity[group].push(index);
+                }
+            }
+        }
+        Order { keys, by_severity }
+    }
+
+    /// The rows in output order, as indexes into the entries (read from the
+    /// sorted keys: no list of a million indexes to build).
+    fn rows(&self) -> impl Iterator<Item = usize> + '_ {
+        let unscored = self.keys.iter().map(|key| key.entry);
+        unscored.chain(self.by_severity.iter().flatten().copied())
+    }
 }

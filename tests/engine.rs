@@ -373,6 +373,71 @@ fn save_and_sort_puts_unscored_rows_first_by_score_then_scored_rows_by_severity(
     assert_eq!(before, after);
 }
 
+/// The order save-and-sort promises, worked out the slow way: unscored rows
+/// by (score, rank, place), then severity 1, 2, 3 in file order. Lines are
+/// given without line ends.
+fn promised_order(lines: &[String]) -> Vec<String> {
+    let field = |line: &str, at: usize| line.split(',').nth(at).unwrap().to_owned();
+    let mut unscored: Vec<(f64, f64, usize)> = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
+        if field(line, 0) == "0" {
+            let number = |column: usize| field(line, column).parse::<f64>().unwrap();
+            unscored.push((number(10), number(11), at));
+        }
+    }
+    unscored.sort_by(|a, b| {
+        a.0.total_cmp(&b.0)
+            .then(a.1.total_cmp(&b.1))
+            .then(a.2.cmp(&b.2))
+    });
+    let mut order: Vec<String> = unscored
+        .iter()
+        .map(|&(_, _, at)| lines[at].clone())
+        .collect();
+    for sev in ["1", "2", "3"] {
+        order.extend(lines.iter().filter(|line| field(line, 0) == sev).cloned());
+    }
+    order
+}
+
+#[test]
+fn save_and_sort_of_a_large_day_almost_in_order_moves_only_what_is_out_of_place() {
+    // Several MiB in score order (the sort writes such rows while it is
+    // still reading), then rows that belong before them: a scored row in
+    // the middle, and a last row, without a line end, that goes first.
+    let rows = 30_000;
+    let mut lines: Vec<String> = (1..=rows)
+        .map(|rank| {
+            let sev = if rank == rows / 2 { 2 } else { 0 };
+            let score = format!("{}e-9", 1000 + rank);
+            row(sev, "10.0.0.1", "1.1.1.1", 1, 1, &score, rank)
+        })
+        .map(|line| line.trim_end().to_owned())
+        .collect();
+    lines.push(
+        row(0, "10.0.0.9", "1.1.1.1", 1, 1, "1e-9", 0)
+            .trim_end()
+            .to_owned(),
+    );
+    let text = format!("{HEADER}{}", lines.join("\n"));
+    assert!(text.len() > 4 << 20);
+    let (_dir, day) = day_with(&text);
+    day.save_and_sort().unwrap();
+    let expected = format!("{HEADER}{}\n", promised_order(&lines).join("\n"));
+    assert!(
+        read(&day.paths().flow) == expected,
+        "not in the promised order"
+    );
+    assert!(!day.paths().new.exists());
+
+    // Sorting again changes nothing (every row is written ahead and kept).
+    day.save_and_sort().unwrap();
+    assert!(
+        read(&day.paths().flow) == expected,
+        "sorting twice changed it"
+    );
+}
+
 #[test]
 fn restoring_the_backup_gives_back_the_original_bytes_and_keeps_the_feedback() {
     let (_dir, day) = day_with(&small_day());
@@ -400,6 +465,8 @@ fn refused(content: &[u8], operation: &str) -> String {
     assert_eq!(fs::read(&flow).unwrap(), content, "the flow file changed");
     assert!(!dir.path().join("flow_scores_fb.csv").exists());
     assert!(!dir.path().join("flow_scores.csv.tmp").exists());
+    // The sort writes rows ahead while it reads; a refusal removes them.
+    assert!(!dir.path().join("flow_scores.csv.new").exists());
     error.to_string()
 }
 
