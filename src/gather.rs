@@ -16,6 +16,7 @@
 use crate::error::Error;
 use std::fs::File;
 use std::io::{self, IoSlice, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// Pieces per `writev` call (Linux and the BSDs refuse more than 1024).
@@ -39,14 +40,23 @@ const SYNC_EVERY: u64 = 32 << 20;
 pub(crate) struct GatherWriter<'a> {
     file: File,
     path: PathBuf,
-    /// Long pieces to write, then `copied`.
-    batch: Vec<IoSlice<'a>>,
+    /// What the next `writev` writes, in order, and its bytes.
+    batch: Vec<Piece<'a>>,
     batch_bytes: usize,
-    /// Short pieces to write after `batch`.
+    /// The short pieces of the batch, copied one after the other.
     copied: Vec<u8>,
     written: u64,
     /// Bytes the disk has been asked to write.
     started: u64,
+}
+
+/// One piece of a batch.
+enum Piece<'a> {
+    /// Written from where it is.
+    Borrowed(&'a [u8]),
+    /// Written from the buffer of copies (short pieces that followed each
+    /// other in the batch, copied next to each other).
+    Copied(Range<usize>),
 }
 
 impl<'a> GatherWriter<'a> {
@@ -69,28 +79,39 @@ impl<'a> GatherWriter<'a> {
         if bytes.len() < COPY_BELOW {
             return self.copy(bytes);
         }
-        if !self.copied.is_empty() {
-            self.write_batch()?;
-        }
         while !bytes.is_empty() {
             let (piece, rest) = bytes.split_at(bytes.len().min(BYTES_PER_WRITE - self.batch_bytes));
-            self.batch.push(IoSlice::new(piece));
+            self.batch.push(Piece::Borrowed(piece));
             self.batch_bytes += piece.len();
             bytes = rest;
-            if self.batch.len() == SLICES_PER_WRITE || self.batch_bytes == BYTES_PER_WRITE {
-                self.write_batch()?;
-            }
+            self.write_if_full()?;
         }
         Ok(())
     }
 
     /// Appends a short piece to the buffer of copies.
     fn copy(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        if bytes.is_empty() {
+            // An empty slice in a `writev` would look like a write of nothing.
+            return Ok(());
+        }
         if self.copied.capacity() == 0 {
             self.copied.reserve_exact(BYTES_PER_WRITE + COPY_BELOW);
         }
+        let from = self.copied.len();
         self.copied.extend_from_slice(bytes);
-        if self.batch_bytes + self.copied.len() >= BYTES_PER_WRITE {
+        let to = self.copied.len();
+        match self.batch.last_mut() {
+            Some(Piece::Copied(run)) if run.end == from => run.end = to,
+            _ => self.batch.push(Piece::Copied(from..to)),
+        }
+        self.batch_bytes += bytes.len();
+        self.write_if_full()
+    }
+
+    /// Writes the batch once it holds a write's worth of bytes or pieces.
+    fn write_if_full(&mut self) -> Result<(), Error> {
+        if self.batch.len() >= SLICES_PER_WRITE || self.batch_bytes >= BYTES_PER_WRITE {
             self.write_batch()?;
         }
         Ok(())
@@ -119,12 +140,20 @@ impl<'a> GatherWriter<'a> {
             .map_err(|e| Error::io(&self.path, "flushing to disk", e))
     }
 
-    /// Writes the batch, then the copies.
+    /// Writes the batch, pieces and copies in their order, in one `writev`
+    /// (more if the kernel writes less).
     fn write_batch(&mut self) -> Result<(), Error> {
-        write_all_vectored(&mut self.file, &mut self.batch)
-            .and_then(|()| self.file.write_all(&self.copied))
+        let mut slices: Vec<IoSlice<'_>> = self
+            .batch
+            .iter()
+            .map(|piece| match piece {
+                Piece::Borrowed(bytes) => IoSlice::new(bytes),
+                Piece::Copied(range) => IoSlice::new(&self.copied[range.clone()]),
+            })
+            .collect();
+        write_all_vectored(&mut self.file, &mut slices)
             .map_err(|e| Error::io(&self.path, "writing", e))?;
-        self.written += (self.batch_bytes + self.copied.len()) as u64;
+        self.written += self.batch_bytes as u64;
         self.batch.clear();
         self.batch_bytes = 0;
         self.copied.clear();
@@ -204,6 +233,21 @@ mod tests {
         }
         out.finish().unwrap();
         assert!(std::fs::read(&path).unwrap() == expected);
+    }
+
+    #[test]
+    fn an_empty_piece_alone_in_a_batch_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.new");
+        let long = vec![b'x'; 2 * COPY_BELOW];
+        let mut out = GatherWriter::create(&path).unwrap();
+        out.push(&[]).unwrap();
+        out.truncate(0).unwrap();
+        out.push(&long).unwrap();
+        out.truncate(long.len() as u64).unwrap();
+        out.push(&[]).unwrap();
+        out.finish().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), long);
     }
 
     #[test]

@@ -91,32 +91,58 @@ fn write_sorted<'s, 'd: 's>(
 ) -> Result<Vec<Entry>, Error> {
     let data: &'d [u8] = file;
     let mut ahead = WriteAhead::start(scope, GatherWriter::create(&paths.new)?, data);
-    let indexed = index(paths, data, &mut |handed| ahead.extend(handed));
+    let indexed = index(paths, data, &mut |ranges, handed| {
+        ahead.hand(ranges, handed)
+    });
     let (mut out, handed) = ahead.finish()?;
     let (header_len, line_end, entries, keys) = indexed?;
     let order = Order::new(&entries, keys);
     let mut rows = order.rows().peekable();
-    let kept = in_place(&mut rows, handed.rows);
-    let kept_end = match kept.checked_sub(1) {
-        Some(last) => entries[last].start + entries[last].len,
-        None => header_len,
-    };
-    debug_assert!(kept_end <= handed.end, "only handed bytes are kept");
-    out.truncate(kept_end as u64)?;
-    // The rows kept are written and will not be read again: their cache
-    // can go while the rest is written and flushed.
-    scope.spawn(move || file.forget_cached_prefix(kept_end));
-    write_rows(&mut out, data, kept_end, line_end, &entries, rows)?;
+    let kept = in_place(&mut rows, &entries, handed.rows, header_len);
+    debug_assert!(kept.output_end <= handed.end, "only handed bytes are kept");
+    out.truncate(kept.output_end as u64)?;
+    // The file up to the first row not yet written will not be read again:
+    // its cache can go while the rest is written and flushed.
+    let done_with = entries
+        .iter()
+        .find(|entry| entry.severity != 0)
+        .map_or(kept.file_end, |scored| scored.start.min(kept.file_end));
+    scope.spawn(move || file.forget_cached_prefix(done_with));
+    write_rows(&mut out, data, kept.file_end, line_end, &entries, rows)?;
     out.finish()?;
     Ok(entries)
 }
 
-/// How many of the first `handed` rows the sort leaves where they are (the
-/// output starts with them, in file order); takes them from `order`.
-fn in_place(order: &mut Peekable<impl Iterator<Item = usize>>, handed: usize) -> usize {
-    let mut kept = 0;
-    while kept < handed && order.next_if_eq(&kept).is_some() {
-        kept += 1;
+/// The rows written ahead that the sort leaves where they are.
+struct Kept {
+    /// Where the last of them ends in the file (the header's end if none).
+    file_end: usize,
+    /// Where they end in the output (after the header).
+    output_end: usize,
+}
+
+/// Which of the `handed` rows written ahead (the first unscored rows, in file
+/// order) open the output in that order; takes them from `order`.
+fn in_place(
+    order: &mut Peekable<impl Iterator<Item = usize>>,
+    entries: &[Entry],
+    handed: usize,
+    header_len: usize,
+) -> Kept {
+    let mut kept = Kept {
+        file_end: header_len,
+        output_end: header_len,
+    };
+    let unscored = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| entry.severity == 0);
+    for (index, entry) in unscored.take(handed) {
+        if order.next_if_eq(&index).is_none() {
+            break;
+        }
+        kept.file_end = entry.start + entry.len;
+        kept.output_end += entry.len;
     }
     kept
 }
@@ -177,7 +203,7 @@ type Indexed<'d> = (usize, &'d [u8], Vec<Entry>, Vec<Key>);
 fn index<'d>(
     paths: &DayPaths,
     data: &'d [u8],
-    ahead: &mut impl FnMut(Handed),
+    ahead: &mut impl FnMut(Vec<Range<usize>>, Handed),
 ) -> Result<Indexed<'d>, Error> {
     let empty = || Error::content(Position::line(&paths.flow, 1), Problem::EmptyFile);
     let (splitter, schema, header_len) = read_header(&paths.flow, data, true)?.ok_or_else(empty)?;
@@ -187,7 +213,9 @@ fn index<'d>(
     };
     let mut pass = BlockPass::new(splitter, schema);
     let mut prefix = SortedPrefix::new(header_len);
-    ahead(prefix.handed);
+    if let Some((ranges, handed)) = prefix.take() {
+        ahead(ranges, handed);
+    }
 
     let mut entries = Vec::with_capacity(data.len() / 160);
     let mut keys = Vec::with_capacity(data.len() / 160);
@@ -202,8 +230,9 @@ fn index<'d>(
             }),
             _ => None,
         };
-        if let Some(handed) = prefix.next_row(key.as_ref(), start + place.len) {
-            ahead(handed);
+        let row = start..start + place.len;
+        if let Some((ranges, handed)) = prefix.next_row(key.as_ref(), row, place.line_end) {
+            ahead(ranges, handed);
         }
         keys.extend(key);
         entries.push(Entry {
@@ -235,61 +264,89 @@ fn index<'d>(
         window = if used == 0 { window * 2 } else { BLOCK };
         at += used;
     }
-    ahead(prefix.sorted);
+    if let Some((ranges, handed)) = prefix.take() {
+        ahead(ranges, handed);
+    }
     Ok((header_len, line_end, entries, keys))
 }
 
 /// Bytes of rows in order gathered before they are handed to the writer.
 const HAND_EVERY: usize = 1 << 20;
 
-/// The rows at the start of the file that are in sorted order so far:
-/// unscored, with keys that do not decrease. The sort is likely to leave
-/// them where they are.
+/// The unscored rows from the start of the file that are in sorted order so
+/// far (keys that do not decrease; scored rows in between are skipped, as
+/// the sort moves them to the end). The sort is likely to open the output
+/// with them, in this order.
 struct SortedPrefix {
-    /// The rows in order so far.
+    /// The rows in order so far, and the output bytes they end at.
     sorted: Handed,
-    /// What was last handed to the writer.
-    handed: Handed,
+    /// Ranges of the file (the header, rows in order) not handed yet, and
+    /// their bytes.
+    batch: Vec<Range<usize>>,
+    batch_bytes: usize,
     /// The key of the last row in order, `None` before the first row.
     last: Option<(f64, f64)>,
-    /// False from the first row out of order on.
+    /// False from the first unscored row out of order on.
     growing: bool,
 }
 
 impl SortedPrefix {
     fn new(header_len: usize) -> SortedPrefix {
-        let header = Handed {
-            rows: 0,
-            end: header_len,
-        };
         SortedPrefix {
-            sorted: header,
-            handed: header,
+            sorted: Handed {
+                rows: 0,
+                end: header_len,
+            },
+            // The header goes first.
+            batch: std::iter::once(0..header_len).collect(),
+            batch_bytes: header_len,
             last: None,
             growing: true,
         }
     }
 
-    /// Takes the next row (its key when unscored, and where it ends);
-    /// returns the rows in order to hand to the writer when enough have
-    /// gathered.
-    fn next_row(&mut self, key: Option<&Key>, end: usize) -> Option<Handed> {
-        let key = key.map(|key| (key.lda_score, key.rank));
-        self.growing = self.growing
-            && key.is_some_and(|key| self.last.is_none_or(|last| !is_before(key, last)));
+    /// Takes the next row (its key when unscored, its bytes in the file and
+    /// whether it has a line end); returns rows in order to hand to the
+    /// writer when enough have gathered.
+    fn next_row(
+        &mut self,
+        key: Option<&Key>,
+        row: Range<usize>,
+        has_line_end: bool,
+    ) -> Option<(Vec<Range<usize>>, Handed)> {
+        // Scored rows are skipped: they go to the end.
+        let key = key?;
+        let key = (key.lda_score, key.rank);
+        // A row without a line end (the file's last) may not stay last:
+        // it is left to the sort, which gives it one.
+        self.growing =
+            self.growing && has_line_end && self.last.is_none_or(|last| !is_before(key, last));
         if !self.growing {
             return None;
         }
-        self.last = key;
+        self.last = Some(key);
         self.sorted = Handed {
             rows: self.sorted.rows + 1,
-            end,
+            end: self.sorted.end + row.len(),
         };
-        if self.sorted.end - self.handed.end < HAND_EVERY {
+        self.batch_bytes += row.len();
+        match self.batch.last_mut() {
+            Some(run) if run.end == row.start => run.end = row.end,
+            _ => self.batch.push(row),
+        }
+        if self.batch_bytes < HAND_EVERY {
             return None;
         }
-        self.handed = self.sorted;
-        Some(self.handed)
+        self.take()
+    }
+
+    /// The rows in order not handed yet, if any, and what is handed with them.
+    fn take(&mut self) -> Option<(Vec<Range<usize>>, Handed)> {
+        if self.batch.is_empty() {
+            return None;
+        }
+        self.batch_bytes = 0;
+        Some((std::mem::take(&mut self.batch), self.sorted))
     }
 }
 

@@ -2,12 +2,13 @@
 //! still working out the rest.
 //!
 //! Save-and-sort cannot know the order of any row before it has read every
-//! key, but the rows at the start of the file that are already in order (a
-//! day usually comes sorted, and scoring moves rows to the end) are likely
-//! to stay there. The sort hands their bytes to a [`WriteAhead`] as it finds
-//! them, so that the copy into the temporary file runs on the other core,
-//! from bytes the scan has just brought into the cache, and afterwards keeps
-//! what turned out right ([`crate::gather::GatherWriter::truncate`]).
+//! key, but the unscored rows that are already in order from the start of
+//! the file (a day comes sorted, and a saved day keeps its unscored rows in
+//! order) are likely to open the output in that order. The sort hands their
+//! bytes to a [`WriteAhead`] as it finds them, so that the copy into the
+//! temporary file runs on the other core, from bytes the scan has just
+//! brought into the cache, and afterwards keeps what turned out right
+//! ([`crate::gather::GatherWriter::truncate`]).
 
 use crate::error::Error;
 use crate::gather::GatherWriter;
@@ -15,8 +16,8 @@ use std::ops::Range;
 use std::sync::mpsc::{channel, Sender};
 use std::thread::{Scope, ScopedJoinHandle};
 
-/// How much has been handed to the thread: the first `rows` rows, which end
-/// at byte `end` of the data.
+/// How much has been handed to the thread: the first `rows` unscored rows
+/// in order, which with the header make the first `end` bytes of the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Handed {
     pub rows: usize,
@@ -26,22 +27,24 @@ pub(crate) struct Handed {
 /// A thread writing ranges of `data` to a [`GatherWriter`], in order.
 pub(crate) struct WriteAhead<'scope, 'd> {
     /// `None` once the thread has stopped (it failed; `finish` says why).
-    ranges: Option<Sender<Range<usize>>>,
+    ranges: Option<Sender<Vec<Range<usize>>>>,
     handed: Handed,
     thread: ScopedJoinHandle<'scope, Result<GatherWriter<'d>, Error>>,
 }
 
 impl<'scope, 'd: 'scope> WriteAhead<'scope, 'd> {
-    /// Starts the thread; nothing is written until [`WriteAhead::extend`].
+    /// Starts the thread; nothing is written until [`WriteAhead::hand`].
     pub fn start(
         scope: &'scope Scope<'scope, '_>,
         mut out: GatherWriter<'d>,
         data: &'d [u8],
     ) -> WriteAhead<'scope, 'd> {
-        let (ranges, received) = channel::<Range<usize>>();
+        let (ranges, received) = channel::<Vec<Range<usize>>>();
         let thread = scope.spawn(move || {
-            for range in received {
-                out.push(&data[range])?;
+            for batch in received {
+                for range in batch {
+                    out.push(&data[range])?;
+                }
             }
             Ok(out)
         });
@@ -52,16 +55,13 @@ impl<'scope, 'd: 'scope> WriteAhead<'scope, 'd> {
         }
     }
 
-    /// Writes the data up to `to.end` (the first `to.rows` rows), after what
-    /// was handed before.
-    pub fn extend(&mut self, to: Handed) {
-        if to.end <= self.handed.end {
-            return;
-        }
-        let Some(ranges) = &self.ranges else {
+    /// Writes `ranges` of the data after what was handed before; with them,
+    /// what is handed comes `to`.
+    pub fn hand(&mut self, ranges: Vec<Range<usize>>, to: Handed) {
+        let Some(sender) = &self.ranges else {
             return;
         };
-        if ranges.send(self.handed.end..to.end).is_ok() {
+        if sender.send(ranges).is_ok() {
             self.handed = to;
         } else {
             self.ranges = None;
