@@ -439,6 +439,42 @@ fn save_and_sort_of_a_large_day_almost_in_order_moves_only_what_is_out_of_place(
 }
 
 #[test]
+fn save_and_sort_of_a_large_scored_day_keeps_what_was_written_ahead_only_where_it_belongs() {
+    // Several MiB with one row in seven scored (the sort writes the unscored
+    // rows in order past them while it reads), and an unscored row far down
+    // that belongs in the middle: what was written ahead after that point
+    // must be cut off and written again in the right order.
+    let rows = 30_000;
+    let lines: Vec<String> = (1..=rows)
+        .map(|rank| {
+            let sev = if rank % 7 == 0 { 1 + rank % 3 } else { 0 };
+            let score = if rank == 25_000 {
+                "5000.5e-9".to_owned()
+            } else {
+                format!("{}e-9", 1000 + rank)
+            };
+            let line = row(sev as u8, "10.0.0.1", "1.1.1.1", 1, 1, &score, rank);
+            line.trim_end().to_owned()
+        })
+        .collect();
+    let text = format!("{HEADER}{}\n", lines.join("\n"));
+    assert!(text.len() > 4 << 20);
+    let (_dir, day) = day_with(&text);
+    let report = day.save_and_sort().unwrap();
+    assert_eq!(report.unscored, u64::from(rows - rows / 7));
+    let expected = format!("{HEADER}{}\n", promised_order(&lines).join("\n"));
+    assert!(
+        read(&day.paths().flow) == expected,
+        "not in the promised order"
+    );
+    day.save_and_sort().unwrap();
+    assert!(
+        read(&day.paths().flow) == expected,
+        "sorting twice changed it"
+    );
+}
+
+#[test]
 fn restoring_the_backup_gives_back_the_original_bytes_and_keeps_the_feedback() {
     let (_dir, day) = day_with(&small_day());
     day.score(&Selection::new().quick_ip("10.0.0.1"), 1)
