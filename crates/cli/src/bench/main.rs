@@ -93,6 +93,17 @@ struct Scenario {
     name: &'static str,
     engine: Vec<String>,
     python: Vec<String>,
+    /// The day it starts from.
+    day: Start,
+}
+
+/// The day a scenario starts from.
+#[derive(Clone, Copy)]
+enum Start {
+    /// As generated: unscored, in score order, as the OA step writes it.
+    Fresh,
+    /// After a session: one row in twenty scored, spread over the file.
+    AfterSession,
 }
 
 /// One line of the results table.
@@ -110,6 +121,8 @@ struct Line {
 /// A day folder with the generated flows and their backup.
 struct Prepared {
     original: PathBuf,
+    /// The same day after a session (see [`Start::AfterSession`]).
+    after_session: PathBuf,
     run: PathBuf,
     file_bytes: u64,
     src_ip: String,
@@ -132,9 +145,14 @@ fn prepare(options: &Options, size: usize) -> Result<Prepared, String> {
     }
     let day = Day::open(&original).map_err(|e| e.to_string())?;
     let lists = day.listbox_values().map_err(|e| e.to_string())?;
+    let after_session = base.join("after-session");
+    if !after_session.join("flow_scores.csv").exists() {
+        write_after_session(&flow, &after_session)?;
+    }
     let file_bytes = fs::metadata(&flow).map_err(|e| e.to_string())?.len();
     Ok(Prepared {
         original,
+        after_session,
         run: base.join("run"),
         file_bytes,
         src_ip: lists.src_ips.first().cloned().unwrap_or_default(),
@@ -142,16 +160,53 @@ fn prepare(options: &Options, size: usize) -> Result<Prepared, String> {
     })
 }
 
-/// Puts a fresh copy of the day in the run folder (not timed). The copies
-/// are flushed to disk first, so that the measured run does not compete with
-/// their write-back; they stay in the page cache, so every contender reads a
-/// warm file.
-fn reset(prepared: &Prepared) -> Result<(), String> {
+/// Writes the day `flow` as it is after a session into the folder `to`
+/// (flows and backup): every row whose number hashes to 0 modulo 20 gets
+/// severity 1, 2 or 3 (generated rows start with their `sev`, `0`). Streams,
+/// so that this process stays small: a child's peak memory as `wait4`
+/// reports it includes its parent's at the time of the spawn.
+fn write_after_session(flow: &Path, to: &Path) -> Result<(), String> {
+    use std::io::BufRead;
+    fs::create_dir_all(to).map_err(|e| e.to_string())?;
+    let scored = to.join("flow_scores.csv");
+    let mut input = std::io::BufReader::new(fs::File::open(flow).map_err(|e| e.to_string())?);
+    let mut out = BufWriter::new(fs::File::create(&scored).map_err(|e| e.to_string())?);
+    let mut line = Vec::new();
+    for number in 0u64.. {
+        line.clear();
+        if input
+            .read_until(b'\n', &mut line)
+            .map_err(|e| e.to_string())?
+            == 0
+        {
+            break;
+        }
+        let spread = number.wrapping_mul(2_654_435_761) >> 7;
+        if number > 0 && spread.is_multiple_of(20) && line.first() == Some(&b'0') {
+            line[0] = b'1' + (number % 3) as u8;
+        }
+        out.write_all(&line).map_err(|e| e.to_string())?;
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    drop(out);
+    fs::copy(&scored, to.join("flow_scores_bu.csv")).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Puts a fresh copy of the day (as it starts for `start`) in the run folder
+/// (not timed). The copies are flushed to disk first, so that the measured
+/// run does not compete with their write-back; they stay in the page cache,
+/// so every contender reads a warm file.
+fn reset(prepared: &Prepared, start: Start) -> Result<(), String> {
     let _ = fs::remove_dir_all(&prepared.run);
     fs::create_dir_all(&prepared.run).map_err(|e| e.to_string())?;
+    let from = match start {
+        Start::Fresh => &prepared.original,
+        Start::AfterSession => &prepared.after_session,
+    };
     for name in ["flow_scores.csv", "flow_scores_bu.csv"] {
         let copy = prepared.run.join(name);
-        fs::copy(prepared.original.join(name), &copy).map_err(|e| e.to_string())?;
+        fs::copy(from.join(name), &copy).map_err(|e| e.to_string())?;
         fs::File::open(&copy)
             .and_then(|file| file.sync_all())
             .map_err(|e| e.to_string())?;
@@ -163,12 +218,13 @@ fn reset(prepared: &Prepared) -> Result<(), String> {
 
 fn measure_runs(
     prepared: &Prepared,
+    start: Start,
     runs: usize,
     mut command: impl FnMut() -> Command,
 ) -> Result<Measurement, String> {
     let mut all = Vec::new();
     for _ in 0..runs.max(1) {
-        reset(prepared)?;
+        reset(prepared, start)?;
         all.push(measure::run(&mut command())?);
     }
     measure::median(all).ok_or_else(|| "no runs".to_owned())
@@ -187,21 +243,31 @@ fn scenarios(prepared: &Prepared) -> Vec<Scenario> {
             name: "open + listbox values",
             engine: strings(&["lists", &dir]),
             python: strings(&["lists", &dir]),
+            day: Start::Fresh,
         },
         Scenario {
             name: "score one source IP",
             engine: strings(&["score-src", &dir, &prepared.src_ip]),
             python: strings(&["score", &dir, "--src", &prepared.src_ip, "--rating", "3"]),
+            day: Start::Fresh,
         },
         Scenario {
             name: "score a quick IP",
             engine: strings(&["score-ip", &dir, &prepared.quick_ip]),
             python: strings(&["score", &dir, "--ip", &prepared.quick_ip, "--rating", "3"]),
+            day: Start::Fresh,
         },
         Scenario {
             name: "save and sort",
             engine: strings(&["save", &dir]),
             python: strings(&["save", &dir]),
+            day: Start::Fresh,
+        },
+        Scenario {
+            name: "save and sort after a session (5% scored)",
+            engine: strings(&["save", &dir]),
+            python: strings(&["save", &dir]),
+            day: Start::AfterSession,
         },
     ]
 }
@@ -209,7 +275,7 @@ fn scenarios(prepared: &Prepared) -> Vec<Scenario> {
 /// Median time of the listbox values alone, in-process (the notebook's case:
 /// the day is open, the listboxes are refilled).
 fn listbox_in_process(prepared: &Prepared) -> Result<Duration, String> {
-    reset(prepared)?;
+    reset(prepared, Start::Fresh)?;
     let day = Day::open(&prepared.run).map_err(|e| e.to_string())?;
     let mut times = Vec::new();
     for _ in 0..51 {
@@ -230,7 +296,7 @@ fn run(options: &Options) -> Result<String, String> {
         let prepared = prepare(options, size)?;
         let flow = prepared.run.join("flow_scores.csv");
         let copy = prepared.run.join("copy.csv");
-        let dd = measure_runs(&prepared, options.runs, || {
+        let dd = measure_runs(&prepared, Start::Fresh, options.runs, || {
             let mut command = Command::new("dd");
             command
                 .arg(format!("if={}", flow.display()))
@@ -238,19 +304,19 @@ fn run(options: &Options) -> Result<String, String> {
                 .args(["bs=1M", "conv=fsync", "status=none"]);
             command
         })?;
-        let cp = measure_runs(&prepared, options.runs, || {
+        let cp = measure_runs(&prepared, Start::Fresh, options.runs, || {
             let mut command = Command::new("cp");
             command.arg(&flow).arg(&copy);
             command
         })?;
         for scenario in scenarios(&prepared) {
             eprintln!("   {}", scenario.name);
-            let engine = measure_runs(&prepared, options.runs, || {
+            let engine = measure_runs(&prepared, scenario.day, options.runs, || {
                 let mut command = Command::new(&me);
                 command.arg("--engine-child").args(&scenario.engine);
                 command
             })?;
-            let python = measure_runs(&prepared, options.runs, || {
+            let python = measure_runs(&prepared, scenario.day, options.runs, || {
                 let mut command = Command::new("python3");
                 command.arg(&options.reference).args(&scenario.python);
                 command
