@@ -5,8 +5,9 @@
 //! its pages from the page cache, about 16 ms of processor time for a
 //! 170 MiB day, on the thread that closes the file, at the very end of the
 //! pass, when nothing else can overlap it. Asking the kernel to drop the
-//! pages already read (`POSIX_FADV_DONTNEED`) from a helper thread instead
-//! spreads that work over the pass, on the core the scan is not using.
+//! pages already written out (`POSIX_FADV_DONTNEED`; the writing thread
+//! unmaps them first, see [`crate::mapped`]) from a helper thread instead
+//! spreads that work over the pass.
 //!
 //! Only passes that replace the file ask for it: a pass that ends without
 //! replacing it (nothing matched, or an error) leaves a file whose next read
@@ -20,14 +21,9 @@ use std::sync::mpsc::{sync_channel, SyncSender};
 /// (a skipped range is simply dropped at the rename, as without this).
 const RANGES_IN_FLIGHT: usize = 16;
 
-/// Drops ranges of a file from the page cache on a helper thread.
-///
-/// The thread holds its own handle of the file. When the pass has renamed
-/// the new version over it, that handle is the file's last, so the thread
-/// also pays for freeing the old version (the rest of its pages, and on a
-/// disk mounted with `discard` a synchronous discard of its blocks, 20 ms or
-/// more for a big day) while the caller goes on: dropping the dropper does
-/// not wait for it.
+/// Drops ranges of a file from the page cache on a helper thread, which
+/// holds its own handle of the file until it has dropped every range it was
+/// given. Dropping the dropper does not wait for it.
 pub(crate) struct CacheDropper {
     ranges: SyncSender<(usize, usize)>,
 }
