@@ -61,6 +61,19 @@ struct Masks {
     carriage_return: u64,
 }
 
+impl Masks {
+    /// The masks, given how to find the mask of one byte value.
+    #[inline(always)]
+    fn of(mask_of: impl Fn(u8) -> u64) -> Masks {
+        Masks {
+            quote: mask_of(b'"'),
+            comma: mask_of(b','),
+            line_feed: mask_of(b'\n'),
+            carriage_return: mask_of(b'\r'),
+        }
+    }
+}
+
 /// How a chunk's masks are built: with the widest vector instructions the
 /// processor has (chosen once per scan, see [`scan`]), or byte by byte.
 trait Classifier {
@@ -185,12 +198,7 @@ mod x86 {
                         mask | u64::from(_mm_movemask_epi8(equal) as u16) << (lane * 16)
                     })
                 };
-                Masks {
-                    quote: mask_of(b'"'),
-                    comma: mask_of(b','),
-                    line_feed: mask_of(b'\n'),
-                    carriage_return: mask_of(b'\r'),
-                }
+                Masks::of(mask_of)
             }
         }
     }
@@ -213,12 +221,7 @@ mod x86 {
                     let high = _mm256_movemask_epi8(_mm256_cmpeq_epi8(high, wanted)) as u32;
                     u64::from(low) | u64::from(high) << 32
                 };
-                Masks {
-                    quote: mask_of(b'"'),
-                    comma: mask_of(b','),
-                    line_feed: mask_of(b'\n'),
-                    carriage_return: mask_of(b'\r'),
-                }
+                Masks::of(mask_of)
             }
         }
 
@@ -243,12 +246,7 @@ mod x86 {
                 let bytes = _mm512_loadu_si512(chunk.as_ptr().cast());
                 let mask_of =
                     |byte: u8| _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8(byte as i8));
-                Masks {
-                    quote: mask_of(b'"'),
-                    comma: mask_of(b','),
-                    line_feed: mask_of(b'\n'),
-                    carriage_return: mask_of(b'\r'),
-                }
+                Masks::of(mask_of)
             }
         }
 
