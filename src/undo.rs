@@ -16,21 +16,24 @@
 //! the undo never happened (the temporary is removed); with one it is finished. So the
 //! scoring is in both files or in neither, whatever instant a crash hits.
 
+use crate::blocks::{BlockReader, Place};
 use crate::day::{Day, ScoreReport};
 use crate::durable::{
-    create_temporary, finish_temporary, remove_if_present, replace, sync_dir, write_to,
+    create_temporary, finish_temporary, remove_if_present, replace, sync_dir, write_to, MappedBlock,
 };
 use crate::error::Error;
 use crate::journal::{self, FeedbackBefore, JournalState};
 use crate::paths::DayPaths;
-use crate::records::FlowReader;
+use crate::row::Row;
 use crate::schema::Column;
 use crate::selection::Selection;
 use crate::update::{self, lock_and_recover};
 use std::fmt;
 use std::fs::{self, File};
+use std::ops::Range;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 const MAGIC: &str = "flow-edge-undo-v1";
 
@@ -249,31 +252,43 @@ pub(crate) fn undo(paths: &DayPaths, record: &ScoringRecord) -> Result<FileIdent
 }
 
 /// Writes the flows with the recorded rows' severities put back, checking on the way that
-/// each of them still has the rating the scoring gave.
+/// each of them still has the rating the scoring gave. Goes through the same mapped block
+/// pass and writing thread as a scoring (see [`crate::blocks`], [`crate::durable`]).
 fn write_restored(paths: &DayPaths, temp: &Path, record: &ScoringRecord) -> Result<(), UndoError> {
-    let mut reader = FlowReader::open(&paths.flow)?;
-    let (schema, header) = reader.read_header()?;
-    let sev_index = schema.slot_or_absent(Column::Sev);
+    let mut reader = BlockReader::open(&paths.flow)?;
+    let sev_index = reader.schema().slot_or_absent(Column::Sev);
+    let rating = char::from(b'0' + record.rating).to_string();
     let mut out = create_temporary(temp)?;
-    write_to(&mut out, temp, &header)?;
+    write_to(&mut out, temp, reader.header())?;
     let mut changes = record.changed.iter().peekable();
     let mut position = 0u64;
-    while let Some(row) = reader.next_record()? {
-        let restore = changes.next_if(|(at, _)| *at == position);
-        position += 1;
-        let Some(&(_, previous)) = restore else {
-            write_to(&mut out, temp, row.raw)?;
-            continue;
+    let mut restored: Vec<(Range<usize>, u8)> = Vec::new();
+    loop {
+        let block_start = reader.position();
+        let mut visit = |row: &Row, place: Place| -> Result<(), UndoError> {
+            let restore = changes.next_if(|(at, _)| *at == position);
+            position += 1;
+            let Some(&(_, previous)) = restore else {
+                return Ok(());
+            };
+            if row.get(Column::Sev) != rating {
+                return Err(UndoError::Stale(CHANGED_SINCE));
+            }
+            let sev = row.raw_span(sev_index);
+            let start = block_start + place.start;
+            restored.push((start + sev.start..start + sev.end, previous));
+            Ok(())
         };
-        if row.text(sev_index) != char::from(b'0' + record.rating).to_string() {
-            return Err(UndoError::Stale(CHANGED_SINCE));
-        }
-        let sev = &row.fields[sev_index].raw;
-        let start = row.content_start + sev.start;
-        let end = row.content_start + sev.end;
-        write_to(&mut out, temp, &row.raw[..start])?;
-        write_to(&mut out, temp, &[b'0' + previous])?;
-        write_to(&mut out, temp, &row.raw[end..])?;
+        let Some(range) = reader.next_block(&mut visit)? else {
+            break;
+        };
+        let block = MappedBlock {
+            bytes: Arc::clone(reader.bytes()),
+            range,
+            changes: std::mem::take(&mut restored),
+        };
+        out.write_mapped(block, true)
+            .map_err(|e| Error::io(temp, "writing", e))?;
     }
     if changes.next().is_some() {
         return Err(UndoError::Stale(CHANGED_SINCE));
