@@ -16,6 +16,7 @@
 //! (A reading thread was tried before the day was mapped and was no faster:
 //! it spent the time saved on copying blocks out of the page cache.)
 
+use crate::durable::MappedBlock;
 use crate::error::{Error, Position, Problem};
 use crate::mapped::FileBytes;
 use crate::records::{Advance, RecordRef, Splitter};
@@ -331,6 +332,20 @@ impl BlockReader {
     /// Where the next block starts in the file.
     pub fn position(&self) -> usize {
         self.at
+    }
+
+    /// A block this reader returned, with `changes` (severity digits for
+    /// ranges of the file), for a writing thread to write from the mapping.
+    pub fn changed_block(
+        &self,
+        range: Range<usize>,
+        changes: Vec<(Range<usize>, u8)>,
+    ) -> MappedBlock {
+        MappedBlock {
+            bytes: Arc::clone(&self.bytes),
+            range,
+            changes,
+        }
     }
 
     /// Reads the next block of whole records, calling `visit` with each

@@ -1,7 +1,7 @@
 //! A day of flows: opening it, reading it, and every operation on it.
 
 use crate::blocks::BlockReader;
-use crate::durable::{create_temporary, finish_temporary, replace, write_to, MappedBlock};
+use crate::durable::{create_temporary, finish_temporary, replace, write_to};
 use crate::error::Error;
 use crate::paths::{DayPaths, Settings};
 use crate::records::FlowReader;
@@ -13,7 +13,6 @@ use crate::update::{self, lock_and_recover, UpdateReport};
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// One day of suspicious flows (`flow_scores.csv` and its companion files).
 #[derive(Debug, Clone)]
@@ -243,12 +242,7 @@ fn checked_copy(from: &Path, to: &Path) -> Result<(), Error> {
     let copied = (|| {
         write_to(&mut out, to, reader.header())?;
         while let Some(range) = reader.next_block(&mut |_: &Row, _| Ok::<(), Error>(()))? {
-            let block = MappedBlock {
-                bytes: Arc::clone(reader.bytes()),
-                range,
-                changes: Vec::new(),
-            };
-            out.write_mapped(block, false)
+            out.write_mapped(reader.changed_block(range, Vec::new()), false)
                 .map_err(|e| Error::io(to, "writing", e))?;
         }
         Ok(())

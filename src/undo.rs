@@ -19,7 +19,7 @@
 use crate::blocks::{BlockReader, Place};
 use crate::day::{Day, ScoreReport};
 use crate::durable::{
-    create_temporary, finish_temporary, remove_if_present, replace, sync_dir, write_to, MappedBlock,
+    create_temporary, finish_temporary, remove_if_present, replace, sync_dir, write_to,
 };
 use crate::error::Error;
 use crate::journal::{self, FeedbackBefore, JournalState};
@@ -33,7 +33,6 @@ use std::fs::{self, File};
 use std::ops::Range;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 const MAGIC: &str = "flow-edge-undo-v1";
 
@@ -282,11 +281,7 @@ fn write_restored(paths: &DayPaths, temp: &Path, record: &ScoringRecord) -> Resu
         let Some(range) = reader.next_block(&mut visit)? else {
             break;
         };
-        let block = MappedBlock {
-            bytes: Arc::clone(reader.bytes()),
-            range,
-            changes: std::mem::take(&mut restored),
-        };
+        let block = reader.changed_block(range, std::mem::take(&mut restored));
         out.write_mapped(block, true)
             .map_err(|e| Error::io(temp, "writing", e))?;
     }

@@ -10,7 +10,7 @@
 use crate::blocks::{BlockReader, Place};
 use crate::durable::{
     create_temporary, drop_in_background, finish_temporary, remove_if_present, replace, sync_dir,
-    write_to, DayLock, MappedBlock, SyncingWriter,
+    write_to, DayLock, SyncingWriter,
 };
 use crate::error::{Error, Position};
 use crate::feedback::{FeedbackPlan, FeedbackWriter};
@@ -19,7 +19,6 @@ use crate::paths::DayPaths;
 use crate::row::Row;
 use crate::schema::Column;
 use std::ops::Range;
-use std::sync::Arc;
 
 /// What an update pass did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -162,11 +161,7 @@ impl<'p> Pass<'p> {
             else {
                 break;
             };
-            let block = MappedBlock {
-                bytes: Arc::clone(rows.bytes()),
-                range,
-                changes: std::mem::take(&mut changes),
-            };
+            let block = rows.changed_block(range, std::mem::take(&mut changes));
             tmp.write_mapped(block, true)
                 .map_err(|e| Error::io(&paths.tmp, "writing", e))?;
         }
