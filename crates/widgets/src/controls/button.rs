@@ -22,15 +22,7 @@ static BUTTON: Kind = Kind {
 };
 
 static BUTTON_STYLE: StyleSpec = StyleSpec {
-    kind: &Kind {
-        name: "ButtonStyle",
-        model_name: "ButtonStyleModel",
-        model_module: Module::Controls,
-        view_name: "StyleView",
-        view_module: Module::Base,
-        render_html: |_| String::new(),
-        render_text: style::describe_style,
-    },
+    kind: &style::style_kind("ButtonStyle", "ButtonStyleModel"),
     defaults: || {
         style::attributes(&[
             ("button_color", Value::Null),

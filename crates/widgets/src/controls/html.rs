@@ -1,9 +1,10 @@
 //! `Html`: a block of HTML whose content Rust can change (ipywidgets' `HTML`).
 
+use super::string::string_attributes;
 use super::style::{self, StyleSpec};
 use crate::model::{Kind, Model, Module};
 use crate::widget::{create_dom_widget, widget_handle};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use std::sync::Arc;
 
 static HTML: Kind = Kind {
@@ -17,23 +18,8 @@ static HTML: Kind = Kind {
 };
 
 static HTML_STYLE: StyleSpec = StyleSpec {
-    kind: &Kind {
-        name: "HTMLStyle",
-        model_name: "HTMLStyleModel",
-        model_module: Module::Controls,
-        view_name: "StyleView",
-        view_module: Module::Base,
-        render_html: |_| String::new(),
-        render_text: style::describe_style,
-    },
-    defaults: || {
-        style::attributes(&[
-            ("background", Value::Null),
-            ("description_width", json!("")),
-            ("font_size", Value::Null),
-            ("text_color", Value::Null),
-        ])
-    },
+    kind: &style::style_kind("HTMLStyle", "HTMLStyleModel"),
+    defaults: style::text_style_defaults,
 };
 
 /// Shows HTML; [`set_value`](Html::set_value) replaces it on every view, also from a callback.
@@ -53,11 +39,7 @@ widget_handle!(Html);
 impl Html {
     /// Shows `value` (HTML markup, not escaped).
     pub fn new(value: impl Into<String>) -> Html {
-        let mut attributes = Map::new();
-        attributes.insert("description".into(), json!(""));
-        attributes.insert("description_allow_html".into(), json!(false));
-        attributes.insert("placeholder".into(), json!("\u{200b}"));
-        attributes.insert("value".into(), json!(value.into()));
+        let attributes = string_attributes(value.into());
         Html {
             model: create_dom_widget(&HTML, Some(&HTML_STYLE), attributes),
         }

@@ -1,9 +1,10 @@
 //! `Label`: plain text, escaped (ipywidgets' `Label`); use `Html` for markup.
 
+use super::string::string_attributes;
 use super::style::{self, StyleSpec};
 use crate::model::{escape_html, Kind, Model, Module};
 use crate::widget::{create_dom_widget, widget_handle};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::sync::Arc;
 
 static LABEL: Kind = Kind {
@@ -17,15 +18,7 @@ static LABEL: Kind = Kind {
 };
 
 static LABEL_STYLE: StyleSpec = StyleSpec {
-    kind: &Kind {
-        name: "LabelStyle",
-        model_name: "LabelStyleModel",
-        model_module: Module::Controls,
-        view_name: "StyleView",
-        view_module: Module::Base,
-        render_html: |_| String::new(),
-        render_text: style::describe_style,
-    },
+    kind: &style::style_kind("LabelStyle", "LabelStyleModel"),
     defaults: || {
         style::attributes(&[
             ("background", Value::Null),
@@ -58,11 +51,7 @@ widget_handle!(Label);
 impl Label {
     /// Shows `value` as plain text.
     pub fn new(value: impl Into<String>) -> Label {
-        let mut attributes = Map::new();
-        attributes.insert("description".into(), json!(""));
-        attributes.insert("description_allow_html".into(), json!(false));
-        attributes.insert("placeholder".into(), json!("\u{200b}"));
-        attributes.insert("value".into(), json!(value.into()));
+        let attributes = string_attributes(value.into());
         Label {
             model: create_dom_widget(&LABEL, Some(&LABEL_STYLE), attributes),
         }

@@ -9,5 +9,6 @@ pub mod output_area;
 pub mod radio_buttons;
 pub mod select;
 pub(crate) mod selection;
+pub(crate) mod string;
 pub(crate) mod style;
 pub mod text;

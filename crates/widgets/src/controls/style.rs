@@ -14,19 +14,39 @@ pub(crate) struct StyleSpec {
     pub(crate) defaults: fn() -> Map<String, Value>,
 }
 
-/// The style of controls that only have a description (`Select`, `RadioButtons`).
-pub(crate) static DESCRIPTION_STYLE: StyleSpec = StyleSpec {
-    kind: &Kind {
-        name: "DescriptionStyle",
-        model_name: "DescriptionStyleModel",
+/// The kind of a style model: every one is viewed by the base `StyleView`,
+/// shows nothing itself and describes itself by name and id.
+pub(crate) const fn style_kind(name: &'static str, model_name: &'static str) -> Kind {
+    Kind {
+        name,
+        model_name,
         model_module: Module::Controls,
         view_name: "StyleView",
         view_module: Module::Base,
-        render_html: |_| String::new(),
+        render_html: no_html,
         render_text: describe_style,
-    },
+    }
+}
+
+fn no_html(_: &Model) -> String {
+    String::new()
+}
+
+/// The style of controls that only have a description (`Select`, `RadioButtons`).
+pub(crate) static DESCRIPTION_STYLE: StyleSpec = StyleSpec {
+    kind: &style_kind("DescriptionStyle", "DescriptionStyleModel"),
     defaults: || attributes(&[("description_width", Value::String(String::new()))]),
 };
+
+/// The defaults `HTMLStyleModel` and `TextStyleModel` share.
+pub(crate) fn text_style_defaults() -> Map<String, Value> {
+    attributes(&[
+        ("background", Value::Null),
+        ("description_width", Value::String(String::new())),
+        ("font_size", Value::Null),
+        ("text_color", Value::Null),
+    ])
+}
 
 /// Creates a style model from its spec.
 pub(crate) fn new_style(spec: &StyleSpec) -> Arc<Model> {

@@ -1,14 +1,12 @@
 //! `Text`: a one-line text box (ipywidgets' `Text`), with Enter as a submit event.
 
 use super::selection::description_html;
+use super::string::{string_attributes, NO_PLACEHOLDER};
 use super::style::{self, StyleSpec};
 use crate::model::{escape_html, Kind, Model, Module};
 use crate::widget::{create_dom_widget, widget_handle};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::sync::Arc;
-
-/// What ipywidgets sends as the placeholder of an empty text box: a zero-width space.
-const NO_PLACEHOLDER: &str = "\u{200b}";
 
 static TEXT: Kind = Kind {
     name: "Text",
@@ -34,23 +32,8 @@ static TEXT: Kind = Kind {
 };
 
 static TEXT_STYLE: StyleSpec = StyleSpec {
-    kind: &Kind {
-        name: "TextStyle",
-        model_name: "TextStyleModel",
-        model_module: Module::Controls,
-        view_name: "StyleView",
-        view_module: Module::Base,
-        render_html: |_| String::new(),
-        render_text: style::describe_style,
-    },
-    defaults: || {
-        style::attributes(&[
-            ("background", Value::Null),
-            ("description_width", json!("")),
-            ("font_size", Value::Null),
-            ("text_color", Value::Null),
-        ])
-    },
+    kind: &style::style_kind("TextStyle", "TextStyleModel"),
+    defaults: style::text_style_defaults,
 };
 
 /// A text box. What the user types reaches Rust as they type (ipywidgets'
@@ -72,13 +55,9 @@ widget_handle!(Text);
 impl Text {
     /// A text box holding `value`.
     pub fn new(value: impl Into<String>) -> Text {
-        let mut attributes = Map::new();
+        let mut attributes = string_attributes(value.into());
         attributes.insert("continuous_update".into(), json!(true));
-        attributes.insert("description".into(), json!(""));
-        attributes.insert("description_allow_html".into(), json!(false));
         attributes.insert("disabled".into(), json!(false));
-        attributes.insert("placeholder".into(), json!(NO_PLACEHOLDER));
-        attributes.insert("value".into(), json!(value.into()));
         Text {
             model: create_dom_widget(&TEXT, Some(&TEXT_STYLE), attributes),
         }
