@@ -237,6 +237,20 @@ impl Model {
         lock(&self.custom_handlers).push(handler);
     }
 
+    /// Runs `callback` on every custom message `{"event": event}` of the frontend (a button's
+    /// `click`, a text box's `submit`).
+    pub(crate) fn on_event(
+        &self,
+        event: &'static str,
+        callback: impl Fn(&Arc<Model>) + Send + Sync + 'static,
+    ) {
+        self.on_custom(Arc::new(move |model, content| {
+            if content.get("event").and_then(Value::as_str) == Some(event) {
+                callback(model);
+            }
+        }));
+    }
+
     /// Adds a hook run after every frontend `update` that changed at least one attribute.
     pub(crate) fn on_frontend_change(&self, handler: ChangeHandler) {
         lock(&self.change_handlers).push(handler);

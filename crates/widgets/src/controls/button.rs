@@ -137,12 +137,10 @@ impl Button {
     /// [`print_to_frontend`](crate::print_to_frontend), not `println!`. A panic is caught and
     /// shown on the frontend.
     pub fn on_click(&self, callback: impl Fn(&Button) + Send + Sync + 'static) {
-        self.model.on_custom(Arc::new(move |model, content| {
-            if content.get("event").and_then(Value::as_str) == Some("click") {
-                callback(&Button {
-                    model: Arc::clone(model),
-                });
-            }
-        }));
+        self.model.on_event("click", move |model| {
+            callback(&Button {
+                model: Arc::clone(model),
+            })
+        });
     }
 }

@@ -5,7 +5,7 @@ use super::string::{string_attributes, NO_PLACEHOLDER};
 use super::style::{self, StyleSpec};
 use crate::model::{escape_html, Kind, Model, Module};
 use crate::widget::{create_dom_widget, widget_handle};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 
 static TEXT: Kind = Kind {
@@ -99,13 +99,11 @@ impl Text {
     /// The callback runs on a library thread: print with
     /// [`print_to_frontend`](crate::print_to_frontend). A panic is caught and shown.
     pub fn on_submit(&self, callback: impl Fn(&Text) + Send + Sync + 'static) {
-        self.model.on_custom(Arc::new(move |model, content| {
-            if content.get("event").and_then(Value::as_str) == Some("submit") {
-                callback(&Text {
-                    model: Arc::clone(model),
-                });
-            }
-        }));
+        self.model.on_event("submit", move |model| {
+            callback(&Text {
+                model: Arc::clone(model),
+            })
+        });
     }
 
     /// Runs `callback` after the user changed the text in the browser (every keystroke, as
