@@ -12,10 +12,12 @@
 //! ```
 
 mod measure;
+mod sizes;
 
 use flow_edge::synthetic::{generate, DaySpec};
 use flow_edge::{Day, Selection};
 use measure::Measurement;
+use sizes::parse_sizes;
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{BufWriter, Write};
@@ -49,16 +51,7 @@ fn parse_options(arguments: &[String]) -> Result<Options, String> {
                 .ok_or_else(|| format!("{flag} needs a value"))
         };
         match flag.as_str() {
-            "--sizes" => {
-                options.sizes = value()?
-                    .split(',')
-                    .map(|size| {
-                        size.trim()
-                            .parse()
-                            .map_err(|_| format!("bad size {size:?}"))
-                    })
-                    .collect::<Result<_, _>>()?
-            }
+            "--sizes" => options.sizes = parse_sizes(&value()?)?,
             "--runs" => options.runs = value()?.parse().map_err(|_| "bad --runs".to_owned())?,
             "--work" => options.work = PathBuf::from(value()?),
             "--reference" => options.reference = PathBuf::from(value()?),

@@ -10,9 +10,13 @@
 //! The browser side (click to status, Run All to a usable panel) is measured by
 //! `bench/panel_browser.mjs`.
 
+#[path = "sizes.rs"]
+mod sizes;
+
 use flow_edge::panel::{PanelOptions, UploadSettings};
 use flow_edge::synthetic::{generate, DaySpec};
 use flow_edge::{Day, Selection};
+use sizes::parse_sizes;
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -33,16 +37,7 @@ fn parse_options(arguments: &[String]) -> Result<Options, String> {
     while let Some(flag) = rest.next() {
         let value = rest.next().ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
-            "--sizes" => {
-                options.sizes = value
-                    .split(',')
-                    .map(|size| {
-                        size.trim()
-                            .parse()
-                            .map_err(|_| format!("bad size {size:?}"))
-                    })
-                    .collect::<Result<_, _>>()?
-            }
+            "--sizes" => options.sizes = parse_sizes(value)?,
             "--work" => options.work = PathBuf::from(value),
             other => return Err(format!("unknown option {other:?}")),
         }
