@@ -300,7 +300,12 @@ impl BlockReader {
 
     /// Like `open`, scanning `block` bytes at a time.
     fn open_sized(path: &Path, block: usize) -> Result<BlockReader, Error> {
-        let bytes = Arc::new(FileBytes::open_streaming(path)?);
+        BlockReader::over(path, Arc::new(FileBytes::open_streaming(path)?), block)
+    }
+
+    /// A pass over `bytes`, the contents of the flow file `path`, handing
+    /// over `block` bytes at a time.
+    pub fn over(path: &Path, bytes: Arc<FileBytes>, block: usize) -> Result<BlockReader, Error> {
         let empty = || Error::content(Position::line(path, 1), Problem::EmptyFile);
         let (splitter, schema, header_len) = read_header(path, &bytes, true)?.ok_or_else(empty)?;
         let ahead = ScanAhead::start(Arc::clone(&bytes), header_len, schema.len(), block.max(1));

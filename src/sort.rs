@@ -22,9 +22,9 @@
 //! but for a last row that goes first) that is one wasted copy of the file,
 //! made on the other core.
 
-use crate::blocks::{read_header, BlockPass, Place, BLOCK};
+use crate::blocks::{BlockReader, Place, BLOCK};
 use crate::durable::{remove_if_present, replace};
-use crate::error::{Error, Position, Problem};
+use crate::error::Error;
 use crate::gather::GatherWriter;
 use crate::mapped::FileBytes;
 use crate::paths::DayPaths;
@@ -34,6 +34,7 @@ use crate::update::lock_and_recover;
 use crate::write_ahead::{Handed, WriteAhead};
 use std::iter::Peekable;
 use std::ops::Range;
+use std::sync::Arc;
 use std::thread::Scope;
 
 /// What save-and-sort did.
@@ -66,8 +67,9 @@ struct Key {
 /// Sorts the day's file (see the module docs).
 pub(crate) fn save_and_sort(paths: &DayPaths) -> Result<SortReport, Error> {
     let _lock = lock_and_recover(paths)?;
-    let data = FileBytes::open(&paths.flow)?;
-    let written = std::thread::scope(|scope| write_sorted(paths, &data, scope));
+    let data = Arc::new(FileBytes::open(&paths.flow)?);
+    let rows = BlockReader::over(&paths.flow, Arc::clone(&data), BLOCK)?;
+    let written = std::thread::scope(|scope| write_sorted(paths, &data, rows, scope));
     let entries = match written {
         Ok(entries) => entries,
         Err(error) => {
@@ -87,13 +89,12 @@ pub(crate) fn save_and_sort(paths: &DayPaths) -> Result<SortReport, Error> {
 fn write_sorted<'s, 'd: 's>(
     paths: &DayPaths,
     file: &'d FileBytes,
+    rows: BlockReader,
     scope: &'s Scope<'s, '_>,
 ) -> Result<Vec<Entry>, Error> {
     let data: &'d [u8] = file;
     let mut ahead = WriteAhead::start(scope, GatherWriter::create(&paths.new)?, data);
-    let indexed = index(paths, data, &mut |ranges, handed| {
-        ahead.hand(ranges, handed)
-    });
+    let indexed = index(rows, &mut |ranges, handed| ahead.hand(ranges, handed));
     let (mut out, handed) = ahead.finish()?;
     let (header_len, line_end, entries, keys) = indexed?;
     let order = Order::new(&entries, keys);
@@ -195,74 +196,57 @@ fn write_rows<'d>(
 
 /// What [`index`] finds: the header's length and line end, every row, and
 /// the keys of the unscored rows.
-type Indexed<'d> = (usize, &'d [u8], Vec<Entry>, Vec<Key>);
+type Indexed = (usize, &'static [u8], Vec<Entry>, Vec<Key>);
 
 /// Splits the file into rows with their keys, a block at a time. Hands the
 /// header to `ahead`, then, every [`HAND_EVERY`] bytes or so, the rows so far
 /// that are already in order.
-fn index<'d>(
-    paths: &DayPaths,
-    data: &'d [u8],
+fn index(
+    mut rows: BlockReader,
     ahead: &mut impl FnMut(Vec<Range<usize>>, Handed),
-) -> Result<Indexed<'d>, Error> {
-    let empty = || Error::content(Position::line(&paths.flow, 1), Problem::EmptyFile);
-    let (splitter, schema, header_len) = read_header(&paths.flow, data, true)?.ok_or_else(empty)?;
-    let line_end: &[u8] = match &data[..header_len] {
+) -> Result<Indexed, Error> {
+    let header_len = rows.position();
+    let line_end: &'static [u8] = match rows.header() {
         [.., b'\r', b'\n'] => b"\r\n",
         _ => b"\n",
     };
-    let mut pass = BlockPass::new(splitter, schema);
     let mut prefix = SortedPrefix::new(header_len);
     if let Some((ranges, handed)) = prefix.take() {
         ahead(ranges, handed);
     }
 
-    let mut entries = Vec::with_capacity(data.len() / 160);
-    let mut keys = Vec::with_capacity(data.len() / 160);
-    let mut visit = |row: &Row, place: Place| -> Result<(), Error> {
-        let severity = row.severity()?;
-        let start = header_len + place.start;
-        let key = match severity {
-            0 => Some(Key {
-                lda_score: row.number(Column::LdaScore)?,
-                rank: row.number(Column::Rank)?,
-                entry: entries.len(),
-            }),
-            _ => None,
+    let rows_expected = rows.bytes().len() / 160;
+    let mut entries = Vec::with_capacity(rows_expected);
+    let mut keys = Vec::with_capacity(rows_expected);
+    loop {
+        let block_start = rows.position();
+        let mut visit = |row: &Row, place: Place| -> Result<(), Error> {
+            let severity = row.severity()?;
+            let start = block_start + place.start;
+            let key = match severity {
+                0 => Some(Key {
+                    lda_score: row.number(Column::LdaScore)?,
+                    rank: row.number(Column::Rank)?,
+                    entry: entries.len(),
+                }),
+                _ => None,
+            };
+            let row = start..start + place.len;
+            if let Some((ranges, handed)) = prefix.next_row(key.as_ref(), row, place.line_end) {
+                ahead(ranges, handed);
+            }
+            keys.extend(key);
+            entries.push(Entry {
+                start,
+                len: place.len,
+                has_line_end: place.line_end,
+                severity,
+            });
+            Ok(())
         };
-        let row = start..start + place.len;
-        if let Some((ranges, handed)) = prefix.next_row(key.as_ref(), row, place.line_end) {
-            ahead(ranges, handed);
+        if rows.next_block(&mut visit)?.is_none() {
+            break;
         }
-        keys.extend(key);
-        entries.push(Entry {
-            start,
-            len: place.len,
-            has_line_end: place.line_end,
-            severity,
-        });
-        Ok(())
-    };
-    let mut at = header_len;
-    let mut window = BLOCK;
-    while at < data.len() {
-        let end = (at + window).min(data.len());
-        let used = pass.records(
-            &data[at..end],
-            end == data.len(),
-            &mut |row: &Row, place: Place| {
-                visit(
-                    row,
-                    Place {
-                        start: at - header_len + place.start,
-                        ..place
-                    },
-                )
-            },
-        )?;
-        // A record longer than the window: look further.
-        window = if used == 0 { window * 2 } else { BLOCK };
-        at += used;
     }
     if let Some((ranges, handed)) = prefix.take() {
         ahead(ranges, handed);
