@@ -3,7 +3,7 @@
 
 use crate::cache::CacheDropper;
 use crate::error::Error;
-use crate::gather::{start_writeback, write_all_vectored};
+use crate::gather::{write_all_vectored, Writeback};
 use crate::mapped::FileBytes;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IoSlice, Write};
@@ -64,15 +64,6 @@ const CHUNK: usize = 1 << 20;
 /// Chunks that may wait for the writing thread (chunks and the blocks of a
 /// streaming pass are 1 MiB: this bounds what waits to ~8 MiB).
 const CHUNKS_IN_FLIGHT: usize = 8;
-/// The writing thread starts the disk on what it wrote after this many
-/// bytes, so that the disk works while the file is still being produced and
-/// the final fsync only has the tail left. Without it, Linux would keep the
-/// whole file in the page cache until the fsync and the pass would cost
-/// parse time plus disk time instead of the larger of the two. Starting
-/// (`sync_file_range`) rather than waiting (`fdatasync`, 10 to 20 ms per
-/// 32 MiB here) keeps the thread writing while the disk works.
-const SYNC_EVERY: u64 = 32 << 20;
-
 /// A writer whose file is written and flushed to disk on its own thread.
 pub(crate) struct SyncingWriter {
     buffer: Vec<u8>,
@@ -184,21 +175,21 @@ impl SyncingWriter {
 }
 
 fn write_chunks(mut file: File, chunks: Receiver<Chunk>, abandoned: &AtomicBool) -> io::Result<()> {
-    let mut written = 0u64;
-    let mut started = 0u64;
+    // The disk starts on what is written as it goes (see `Writeback`).
+    let mut writeback = Writeback::default();
     // Created for the first block of a file being replaced.
     let mut cache: Option<CacheDropper> = None;
     for chunk in chunks {
         if abandoned.load(Ordering::Relaxed) {
             return Ok(());
         }
-        written += match chunk {
+        let written = match chunk {
             Chunk::Owned(bytes) => {
                 file.write_all(&bytes)?;
                 bytes.len() as u64
             }
             Chunk::Mapped { block, replacing } => {
-                write_changed(&mut file, &block)?;
+                let written = write_changed(&mut file, &block)?;
                 // Done with these bytes: out of this process's memory, and
                 // out of the page cache when their file is being replaced.
                 block.bytes.forget(block.range.clone());
@@ -208,13 +199,10 @@ fn write_chunks(mut file: File, chunks: Receiver<Chunk>, abandoned: &AtomicBool)
                 if let (true, Some(cache)) = (replacing, &cache) {
                     cache.done_with(block.range.start, block.range.len());
                 }
-                block.range.len() as u64
+                written
             }
         };
-        if written - started >= SYNC_EVERY {
-            start_writeback(&file, started, written - started)?;
-            started = written;
-        }
+        writeback.wrote(&file, written)?;
     }
     if abandoned.load(Ordering::Relaxed) {
         return Ok(());
@@ -226,8 +214,10 @@ fn write_chunks(mut file: File, chunks: Receiver<Chunk>, abandoned: &AtomicBool)
 const DIGITS: &[u8; 10] = b"0123456789";
 
 /// Writes a mapped block with its changes: the unchanged stretches straight
-/// from the mapping, each change as its digit, in `writev` batches.
-fn write_changed(file: &mut File, block: &MappedBlock) -> io::Result<()> {
+/// from the mapping, each change as its digit, in `writev` batches. Returns
+/// the bytes written (fewer than the block's when a quoted `sev` became a
+/// digit).
+fn write_changed(file: &mut File, block: &MappedBlock) -> io::Result<u64> {
     let mut pieces: Vec<IoSlice<'_>> = Vec::with_capacity(2 * block.changes.len() + 1);
     let mut at = block.range.start;
     for (span, digit) in &block.changes {
@@ -237,7 +227,9 @@ fn write_changed(file: &mut File, block: &MappedBlock) -> io::Result<()> {
         at = span.end;
     }
     pieces.push(IoSlice::new(&block.bytes[at..block.range.end]));
-    write_all_vectored(file, &mut pieces)
+    let len = pieces.iter().map(|piece| piece.len() as u64).sum();
+    write_all_vectored(file, &mut pieces)?;
+    Ok(len)
 }
 
 impl Drop for SyncingWriter {

@@ -6,11 +6,9 @@
 //! row (a shuffled 177 MB day took 0.36 s of system time as a million
 //! pieces, 0.19 s copied).
 //!
-//! Like [`crate::durable::SyncingWriter`], the writer asks the disk to start
-//! on what is written every [`SYNC_EVERY`] bytes, so that the disk works
-//! while the rest is still being written and the final fsync only has the
-//! tail left. Here the caller's thread does the writing: it has nothing else
-//! to do meanwhile, and starting the disk (`sync_file_range` on Linux) does
+//! Like [`crate::durable::SyncingWriter`], the writer starts the disk on what
+//! it wrote as it goes ([`Writeback`]). Here the caller's thread does the
+//! writing: it has nothing else to do meanwhile, and starting the disk does
 //! not wait for it.
 
 use crate::error::Error;
@@ -45,9 +43,7 @@ pub(crate) struct GatherWriter<'a> {
     batch_bytes: usize,
     /// The short pieces of the batch, copied one after the other.
     copied: Vec<u8>,
-    written: u64,
-    /// Bytes the disk has been asked to write.
-    started: u64,
+    writeback: Writeback,
 }
 
 /// One piece of a batch.
@@ -69,8 +65,7 @@ impl<'a> GatherWriter<'a> {
             batch: Vec::with_capacity(SLICES_PER_WRITE),
             batch_bytes: 0,
             copied: Vec::new(),
-            written: 0,
-            started: 0,
+            writeback: Writeback::default(),
         })
     }
 
@@ -121,13 +116,12 @@ impl<'a> GatherWriter<'a> {
     /// batched (for bytes written ahead that turned out wrong).
     pub fn truncate(&mut self, len: u64) -> Result<(), Error> {
         self.write_batch()?;
-        if self.written > len {
+        if self.writeback.written() > len {
             self.file
                 .set_len(len)
                 .and_then(|()| self.file.seek(SeekFrom::Start(len)))
                 .map_err(|e| Error::io(&self.path, "cutting back", e))?;
-            self.written = len;
-            self.started = self.started.min(len);
+            self.writeback.cut_to(len);
         }
         Ok(())
     }
@@ -153,15 +147,13 @@ impl<'a> GatherWriter<'a> {
             .collect();
         write_all_vectored(&mut self.file, &mut slices)
             .map_err(|e| Error::io(&self.path, "writing", e))?;
-        self.written += self.batch_bytes as u64;
+        let written = self.batch_bytes as u64;
         self.batch.clear();
         self.batch_bytes = 0;
         self.copied.clear();
-        if self.written - self.started >= SYNC_EVERY {
-            start_writeback(&self.file, self.started, self.written - self.started)
-                .map_err(|e| Error::io(&self.path, "flushing to disk", e))?;
-            self.started = self.written;
-        }
+        self.writeback
+            .wrote(&self.file, written)
+            .map_err(|e| Error::io(&self.path, "flushing to disk", e))?;
         Ok(())
     }
 }
@@ -182,11 +174,47 @@ pub(crate) fn write_all_vectored(
     Ok(())
 }
 
+/// How much of a file being written the disk has been asked to write: every
+/// [`SYNC_EVERY`] bytes written, it is asked to start on them, so that the
+/// disk works while the rest is produced and the final fsync only has the
+/// tail left. Without it, Linux would keep the whole file in the page cache
+/// until the fsync and a pass would cost its own time plus the disk's
+/// instead of the larger of the two. Starting (`sync_file_range`) rather than
+/// waiting (`fdatasync`, 10 to 20 ms per 32 MiB here) keeps the writer going.
+#[derive(Debug, Default)]
+pub(crate) struct Writeback {
+    written: u64,
+    started: u64,
+}
+
+impl Writeback {
+    /// `len` more bytes were written to `file`.
+    pub fn wrote(&mut self, file: &File, len: u64) -> io::Result<()> {
+        self.written += len;
+        if self.written - self.started >= SYNC_EVERY {
+            start_writeback(file, self.started, self.written - self.started)?;
+            self.started = self.written;
+        }
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// The file was cut back to `len` bytes.
+    pub fn cut_to(&mut self, len: u64) {
+        self.written = self.written.min(len);
+        self.started = self.started.min(len);
+    }
+}
+
 /// Starts writing `len` bytes from `offset` to disk without waiting for them
 /// (the final fsync waits). Where the system cannot start without waiting,
 /// it waits.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) fn start_writeback(file: &File, offset: u64, len: u64) -> io::Result<()> {
+fn start_writeback(file: &File, offset: u64, len: u64) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
         return file.sync_data();
@@ -204,7 +232,7 @@ pub(crate) fn start_writeback(file: &File, offset: u64, len: u64) -> io::Result<
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-pub(crate) fn start_writeback(file: &File, _offset: u64, _len: u64) -> io::Result<()> {
+fn start_writeback(file: &File, _offset: u64, _len: u64) -> io::Result<()> {
     file.sync_data()
 }
 
