@@ -361,7 +361,7 @@ impl BlockReader {
         visit: &mut impl FnMut(&Row, Place) -> Result<(), E>,
     ) -> Result<Option<Range<usize>>, E> {
         if let Some(block) = self.next_scanned_ahead(visit)? {
-            return Ok(block);
+            return Ok(Some(block));
         }
         let len = self.bytes.len();
         loop {
@@ -385,12 +385,12 @@ impl BlockReader {
         }
     }
 
-    /// The next block from the scanning thread, visited: `Some` with what
-    /// `next_block` returns, or `None` when the pass reads on by itself.
+    /// The next block from the scanning thread, visited; `None` once the
+    /// pass reads on by itself (from where the thread's last block ended).
     fn next_scanned_ahead<E: From<Error>>(
         &mut self,
         visit: &mut impl FnMut(&Row, Place) -> Result<(), E>,
-    ) -> Result<Option<Option<Range<usize>>>, E> {
+    ) -> Result<Option<Range<usize>>, E> {
         let Some(ahead) = &self.ahead else {
             return Ok(None);
         };
@@ -405,9 +405,8 @@ impl BlockReader {
                 self.pass.visit_scanned(block, text, &index, visit)?;
                 ahead.give_back(index);
                 self.at = start + len;
-                Ok(Some(Some(start..start + len)))
+                Ok(Some(start..start + len))
             }
-            Some(Ahead::End) => Ok(Some(None)),
             Some(Ahead::Rest) => {
                 self.ahead = None;
                 Ok(None)

@@ -29,10 +29,9 @@ pub(crate) enum Ahead {
         index: BlockIndex,
     },
     /// The rest of the file, from where the last block ended, is the
-    /// caller's to read (a suspect block, or an unfinished last record).
+    /// caller's to read (nothing at the end of the file; a suspect block, or
+    /// an unfinished last record).
     Rest,
-    /// The last block has been handed over.
-    End,
 }
 
 /// The caller's end of a scanning thread.
@@ -63,8 +62,8 @@ impl ScanAhead {
         })
     }
 
-    /// The next block, the rest or the end; `None` if the thread stopped
-    /// without saying (it panicked), which the caller reports as an error.
+    /// The next block, or the rest; `None` if the thread stopped without
+    /// saying (it panicked), which the caller reports as an error.
     pub fn next(&self) -> Option<Ahead> {
         self.blocks.recv().ok()
     }
@@ -88,19 +87,16 @@ fn scan_blocks(
     let len = bytes.len();
     let mut window = block;
     let mut index = None;
-    let last = loop {
-        if at >= len {
-            break Ahead::End;
-        }
+    while at < len {
         let end = (at + window).min(len);
-        let at_eof = end == len;
         let scanned = index.get_or_insert_with(|| spares.try_recv().unwrap_or_default());
         let Some(whole) = scan_records(&bytes[at..end], width, scanned) else {
-            break Ahead::Rest;
+            break;
         };
         if whole == 0 {
-            if at_eof {
-                break Ahead::Rest;
+            if end == len {
+                // The unfinished last record.
+                break;
             }
             // One record larger than the window: look further.
             window *= 2;
@@ -116,9 +112,6 @@ fn scan_blocks(
         }
         at += whole;
         window = block;
-        if at_eof && at < len {
-            break Ahead::Rest;
-        }
-    };
-    let _ = blocks.send(last);
+    }
+    let _ = blocks.send(Ahead::Rest);
 }
