@@ -23,7 +23,7 @@
 //! made on the other core.
 
 use crate::blocks::{BlockReader, Place, BLOCK};
-use crate::durable::{remove_if_present, replace};
+use crate::durable::{drop_in_background, remove_if_present, replace};
 use crate::error::Error;
 use crate::gather::GatherWriter;
 use crate::mapped::FileBytes;
@@ -78,7 +78,11 @@ pub(crate) fn save_and_sort(paths: &DayPaths) -> Result<SortReport, Error> {
             return Err(error);
         }
     };
-    replace(&paths.new, &paths.flow, &paths.dir)?;
+    let replaced = replace(&paths.new, &paths.flow, &paths.dir);
+    // The old version's last handle: freeing it is slow (see
+    // `drop_in_background`) and nobody waits for it.
+    drop_in_background(data);
+    replaced?;
     Ok(report(&entries))
 }
 
