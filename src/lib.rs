@@ -82,51 +82,42 @@
 //!   flow file and created the feedback file with its header).
 //! * Bad input is an error with its position, and nothing changes.
 
-mod blocks;
-mod cache;
-mod day;
-mod durable;
-mod error;
-mod feedback;
-mod journal;
-mod paths;
-mod records;
-mod row;
-mod scan;
-mod scan_ahead;
-mod schema;
-mod selection;
-mod sort;
-mod split;
-pub mod synthetic;
-mod undo;
-mod update;
-mod write_ahead;
+// The layers, bottom up: each uses only the layers above it in this list (and `error`).
 
-// Rules, heuristics, network context, feedback upload and views (issue 4).
-pub mod cidr;
-pub mod connections;
-pub mod context;
-mod fast_hash;
-mod gather;
-pub mod heuristics;
-mod mapped;
+/// One error type for every layer.
+mod error;
+
+/// File I/O: durable writes, atomic replacement, mapped reads.
+mod io;
+
+/// The CSV stack: splitter, SIMD scanner, records, block passes, schema, rows.
+mod csv;
+
+/// A day and every operation on it: scoring, feedback, undo, save and sort, recovery.
+mod day;
+
+/// Rules, attack heuristics, pages of connections, network context.
+pub mod analysis;
+/// Spot's configuration and the feedback upload to the ML node.
+pub mod spot;
+
+/// What the analyst sees: HTML and text views, and the investigation panel.
 pub mod panel;
-pub mod rules;
-pub mod spot_conf;
-pub mod upload;
 pub mod views;
 
-pub use connections::{Connection, ConnectionPage};
-pub use context::NetworkContext;
+/// Seeded sample days for tests, benchmarks and demos.
+pub mod synthetic;
+
+pub use analysis::connections::{Connection, ConnectionPage};
+pub use analysis::context::NetworkContext;
+pub use analysis::heuristics::{attack_heuristics, Heuristics};
+pub use analysis::rules::{apply_rules, ApplyOptions, RuleSet, RulesReport};
+pub use csv::row::Row;
+pub use csv::schema::{Column, Schema};
+pub use day::paths::{DayPaths, Settings, DEFAULT_COFF};
+pub use day::selection::{Matcher, Selection};
+pub use day::sort::SortReport;
+pub use day::update::UpdateReport;
 pub use day::{Day, ListboxValues, ScoreReport};
 pub use error::{Error, Position, Problem};
-pub use heuristics::{attack_heuristics, Heuristics};
 pub use panel::{Panel, PanelOptions};
-pub use paths::{DayPaths, Settings, DEFAULT_COFF};
-pub use row::Row;
-pub use rules::{apply_rules, ApplyOptions, RuleSet, RulesReport};
-pub use schema::{Column, Schema};
-pub use selection::{Matcher, Selection};
-pub use sort::SortReport;
-pub use update::UpdateReport;

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
-use flow_edge::rules::{apply_rules, ApplyOptions, RuleSet, RulesError};
+use flow_edge::analysis::rules::{apply_rules, ApplyOptions, RuleSet, RulesError};
 use flow_edge::synthetic::{generate_bytes, DaySpec};
 use flow_edge::views::ToHtml;
 use flow_edge::{attack_heuristics, Column, ConnectionPage, Day, NetworkContext, Problem};

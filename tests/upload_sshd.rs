@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use flow_edge::spot_conf::SpotConfig;
-use flow_edge::synthetic::{generate_bytes, DaySpec};
-use flow_edge::upload::{
+use flow_edge::spot::conf::SpotConfig;
+use flow_edge::spot::upload::{
     day_variables, upload_day_feedback, upload_feedback, ScpOptions, UploadError, UploadTarget,
 };
+use flow_edge::synthetic::{generate_bytes, DaySpec};
 use flow_edge::{Day, Selection};
 
 const SSHD: &str = "/usr/sbin/sshd";

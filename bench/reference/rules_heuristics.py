@@ -14,7 +14,7 @@ keeps their behaviour, bugs included, so that benchmarks compare against what an
   by srcIP and prints the sources with more than 20 rows (rows, not distinct destinations).
 
 `pandas_fan_out` is not in the original: it computes, with an idiomatic pandas group-by, the
-same result as flow_edge::heuristics (distinct destinations and rows per source, above a
+same result as flow_edge::analysis::heuristics (distinct destinations and rows per source, above a
 threshold), as the fair baseline for the Rust heuristics.
 
 Usage: rules_heuristics.py set_rules|attack_heuristics|pandas_fan_out DAY_FOLDER

@@ -10,14 +10,14 @@
 //! The index knows which version of `flow_scores.csv` it describes ([`FileIdentity`]);
 //! the panel rebuilds it after each write and whenever another process changed the file.
 
-use crate::connections::{Connection, ConnectionPage};
+use crate::analysis::connections::{Connection, ConnectionPage};
+use crate::analysis::fast_hash::FastHash;
+use crate::csv::records::FlowReader;
+use crate::csv::row::Row;
+use crate::csv::schema::{Column, Schema};
+use crate::day::selection::Selection;
+use crate::day::undo::FileIdentity;
 use crate::error::Error;
-use crate::fast_hash::FastHash;
-use crate::records::FlowReader;
-use crate::row::Row;
-use crate::schema::{Column, Schema};
-use crate::selection::Selection;
-use crate::undo::FileIdentity;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Seek, SeekFrom};

@@ -3,14 +3,14 @@
 //! every behaviour here is testable without a browser.
 
 use super::index::{FlowIndex, Preview};
-use crate::context::NetworkContext;
+use crate::analysis::context::NetworkContext;
+use crate::day::selection::Selection;
+use crate::day::sort::SortReport;
+use crate::day::undo::{self, ScoringRecord, UndoError};
 use crate::day::{Day, ListboxValues, ScoreReport};
 use crate::error::Error;
-use crate::selection::Selection;
-use crate::sort::SortReport;
-use crate::spot_conf::SpotConfig;
-use crate::undo::{self, ScoringRecord, UndoError};
-use crate::upload::{self, ScpOptions, UploadError, UploadReport, UploadTarget};
+use crate::spot::conf::SpotConfig;
+use crate::spot::upload::{self, ScpOptions, UploadError, UploadReport, UploadTarget};
 use std::path::PathBuf;
 
 /// Environment variable naming the Spot configuration the panel's upload reads instead of

@@ -41,14 +41,14 @@ mod table;
 mod text;
 mod view;
 
-pub use crate::undo::UndoError;
+pub use crate::day::undo::UndoError;
 pub use index::Preview;
 pub use investigation::{describe, LoggedScoring, SaveOutcome, UploadSettings, SPOT_CONF_ENV};
 
-use crate::context::{ContextError, NetworkContext};
+use crate::analysis::context::{ContextError, NetworkContext};
+use crate::day::selection::Selection;
 use crate::day::{Day, ListboxValues, ScoreReport};
 use crate::error::Error;
-use crate::selection::Selection;
 use investigation::Investigation;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

@@ -3,7 +3,7 @@
 //! `tstart` is shown; names from the network context go under the address; `lda_score` is
 //! shown with four significant digits (the file keeps every digit).
 
-use crate::connections::{Connection, ConnectionPage};
+use crate::analysis::connections::{Connection, ConnectionPage};
 use crate::views::connections;
 use crate::views::html::{escape, more, HtmlTable};
 

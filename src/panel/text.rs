@@ -2,7 +2,7 @@
 //! its results.
 
 use super::{Preview, SaveOutcome, UndoReport};
-use crate::context::NetworkContext;
+use crate::analysis::context::NetworkContext;
 use crate::day::ListboxValues;
 use crate::views::html::{escape, ToHtml};
 use std::fmt;

@@ -7,8 +7,8 @@
 use super::table::compact_table;
 use super::text::{labelled, preview_summary, save_lines, undo_line};
 use super::{lock, PanelOptions, Shared, UndoReport};
+use crate::day::selection::Selection;
 use crate::day::ListboxValues;
-use crate::selection::Selection;
 use crate::views::html::escape;
 use flow_edge_widgets::{Button, ButtonStyle, HBox, Html, RadioButtons, Select, Text, VBox};
 use std::sync::Arc;

@@ -4,7 +4,7 @@ use std::fmt;
 
 use super::html::{more, with_name, HtmlTable, ToHtml};
 use super::{evcxr_view, text};
-use crate::connections::{Connection, ConnectionPage};
+use crate::analysis::connections::{Connection, ConnectionPage};
 
 /// The columns an analyst reads first, in the order every connection table shows them.
 pub(crate) const HEADERS: [&str; 10] = [

@@ -5,7 +5,7 @@ use std::fmt;
 use super::bars::{svg_bars, text_bar};
 use super::html::{more, with_name, HtmlTable, ToHtml};
 use super::{evcxr_view, text, PAGE_ROWS};
-use crate::heuristics::{Heuristics, SourceFanOut};
+use crate::analysis::heuristics::{Heuristics, SourceFanOut};
 
 /// The columns shown: the name column only when some listed source has a name.
 fn headers(named: bool) -> (Vec<&'static str>, [usize; 2]) {

@@ -4,7 +4,7 @@ use std::fmt;
 
 use super::html::{HtmlTable, ToHtml};
 use super::{evcxr_view, text};
-use crate::rules::RulesReport;
+use crate::analysis::rules::RulesReport;
 
 const HEADERS: [&str; 4] = ["#", "rule", "sev", "rows"];
 const NUMERIC: [usize; 3] = [0, 2, 3];

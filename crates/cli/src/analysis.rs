@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use flow_edge::heuristics::{attack_heuristics, DEFAULT_THRESHOLD};
-use flow_edge::rules::{apply_rules, ApplyOptions, Rule, RuleSet};
-use flow_edge::spot_conf::SpotConfig;
-use flow_edge::upload::{day_variables, upload_day_feedback, ScpOptions, UploadTarget};
+use flow_edge::analysis::heuristics::{attack_heuristics, DEFAULT_THRESHOLD};
+use flow_edge::analysis::rules::{apply_rules, ApplyOptions, Rule, RuleSet};
+use flow_edge::spot::conf::SpotConfig;
+use flow_edge::spot::upload::{day_variables, upload_day_feedback, ScpOptions, UploadTarget};
 use flow_edge::{Day, Error, NetworkContext};
 use serde_json::json;
 

@@ -16,18 +16,18 @@
 //! the undo never happened (the temporary is removed); with one it is finished. So the
 //! scoring is in both files or in neither, whatever instant a crash hits.
 
-use crate::blocks::{BlockReader, Place};
+use crate::csv::blocks::{BlockReader, Place};
+use crate::csv::row::Row;
+use crate::csv::schema::Column;
+use crate::day::paths::DayPaths;
+use crate::day::recovery::journal::{self, FeedbackBefore, JournalState};
+use crate::day::selection::Selection;
+use crate::day::update::{self, lock_and_recover};
 use crate::day::{Day, ScoreReport};
-use crate::durable::{
+use crate::error::Error;
+use crate::io::durable::{
     create_temporary, finish_temporary, remove_if_present, replace, sync_dir, write_to,
 };
-use crate::error::Error;
-use crate::journal::{self, FeedbackBefore, JournalState};
-use crate::paths::DayPaths;
-use crate::row::Row;
-use crate::schema::Column;
-use crate::selection::Selection;
-use crate::update::{self, lock_and_recover};
 use std::fmt;
 use std::fs::{self, File};
 use std::ops::Range;
@@ -252,7 +252,7 @@ pub(crate) fn undo(paths: &DayPaths, record: &ScoringRecord) -> Result<FileIdent
 
 /// Writes the flows with the recorded rows' severities put back, checking on the way that
 /// each of them still has the rating the scoring gave. Goes through the same mapped block
-/// pass and writing thread as a scoring (see [`crate::blocks`], [`crate::durable`]).
+/// pass and writing thread as a scoring (see [`crate::csv::blocks`], [`crate::io::durable`]).
 fn write_restored(paths: &DayPaths, temp: &Path, record: &ScoringRecord) -> Result<(), UndoError> {
     let mut reader = BlockReader::open(&paths.flow)?;
     let sev_index = reader.schema().slot_or_absent(Column::Sev);

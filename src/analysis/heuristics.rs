@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 use std::net::Ipv6Addr;
 
-use crate::context::NetworkContext;
-use crate::fast_hash::FastHash;
+use crate::analysis::context::NetworkContext;
+use crate::analysis::fast_hash::FastHash;
 use crate::{Column, Day, Error};
 
 /// The threshold the original notebook's text gives: more than 20 destinations.

@@ -1,30 +1,30 @@
 //! Whole-day passes, block by block.
 //!
 //! Scoring, rules, heuristics and the sort read every record of a day,
-//! mapped (see [`crate::mapped`]), in blocks of 1 MiB (small enough to stay
+//! mapped (see [`crate::io::mapped`]), in blocks of 1 MiB (small enough to stay
 //! in the processor's cache from the scan to the visit; smaller blocks cost
 //! more in bookkeeping than they gain): each block is indexed by the fast scan
-//! ([`crate::scan`]), rows are handed to the caller straight from the index,
+//! ([`crate::csv::scan`]), rows are handed to the caller straight from the index,
 //! and a block the scan finds suspect is read record by record by the
 //! splitter, which reports any error at its exact line and column. Records
 //! with doubled quotes get their escaped fields unescaped into a scratch
 //! buffer, as the splitter does.
 //!
 //! The caller's callback runs on the calling thread, while a thread of its
-//! own scans the next blocks ([`crate::scan_ahead`]) and the writing thread
-//! of a rewrite (see [`crate::durable`]) writes the blocks already visited.
+//! own scans the next blocks ([`crate::csv::scan_ahead`]) and the writing thread
+//! of a rewrite (see [`crate::io::durable`]) writes the blocks already visited.
 //! (A reading thread was tried before the day was mapped and was no faster:
 //! it spent the time saved on copying blocks out of the page cache.)
 
-use crate::durable::MappedBlock;
+use crate::csv::records::{Advance, RecordRef, Splitter};
+use crate::csv::row::{Row, ScannedRecord};
+use crate::csv::scan::{field_span, scan_text, BlockIndex};
+use crate::csv::scan_ahead::{Ahead, ScanAhead};
+use crate::csv::schema::Schema;
+use crate::csv::split::{unescape_into, FieldSpan};
 use crate::error::{Error, Position, Problem};
-use crate::mapped::FileBytes;
-use crate::records::{Advance, RecordRef, Splitter};
-use crate::row::{Row, ScannedRecord};
-use crate::scan::{field_span, scan_text, BlockIndex};
-use crate::scan_ahead::{Ahead, ScanAhead};
-use crate::schema::Schema;
-use crate::split::{unescape_into, FieldSpan};
+use crate::io::durable::MappedBlock;
+use crate::io::mapped::FileBytes;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
@@ -272,7 +272,7 @@ pub(crate) fn read_header(
 
 /// A streaming pass over a flow file, one block of whole records at a time.
 ///
-/// The file is mapped, not read (see [`crate::mapped`]): blocks are ranges
+/// The file is mapped, not read (see [`crate::io::mapped`]): blocks are ranges
 /// of the mapping, scanned where the page cache holds them, and written from
 /// there by a rewrite, so no byte of the day is copied into the process. A
 /// pass gives back what it is done with ([`FileBytes::forget`]) so that it
@@ -288,7 +288,7 @@ pub(crate) struct BlockReader {
     block: usize,
     window: usize,
     /// The thread scanning the next blocks, until the pass reads the rest
-    /// itself (see [`crate::scan_ahead`]).
+    /// itself (see [`crate::csv::scan_ahead`]).
     ahead: Option<ScanAhead>,
 }
 
@@ -424,7 +424,7 @@ impl BlockReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::FlowReader;
+    use crate::csv::records::FlowReader;
     use proptest::prelude::*;
 
     /// One record as read: line, decoded fields, raw bytes, raw bytes of

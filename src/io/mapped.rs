@@ -17,7 +17,7 @@
 //! pages past the new end raises `SIGBUS` and the process dies (a read would
 //! have returned an error or short data instead). flow-edge never truncates
 //! or rewrites a day's files in place: every writer takes the day's lock
-//! ([`crate::durable::DayLock`]) and replaces files by renaming a finished
+//! ([`crate::io::durable::DayLock`]) and replaces files by renaming a finished
 //! temporary over them, which leaves a mapped (old) file untouched. Only a
 //! program outside flow-edge that rewrites `flow_scores.csv` in place during
 //! a pass could cause the signal (the original notebook did, with

@@ -21,11 +21,11 @@
 //! If the file already exists its header decides the order (it must hold
 //! exactly the flow file's columns), so a day keeps one layout.
 
-use crate::durable::write_to;
+use crate::csv::row::Row;
+use crate::csv::schema::Schema;
+use crate::day::recovery::journal::FeedbackBefore;
 use crate::error::{Error, Position, Problem};
-use crate::journal::FeedbackBefore;
-use crate::row::Row;
-use crate::schema::Schema;
+use crate::io::durable::write_to;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};

@@ -6,14 +6,14 @@
 //! 170 MiB day, on the thread that closes the file, at the very end of the
 //! pass, when nothing else can overlap it. Asking the kernel to drop the
 //! pages already written out (`POSIX_FADV_DONTNEED`; the writing thread
-//! unmaps them first, see [`crate::mapped`]) from a helper thread instead
+//! unmaps them first, see [`crate::io::mapped`]) from a helper thread instead
 //! spreads that work over the pass.
 //!
 //! Only passes that replace the file ask for it: a pass that ends without
 //! replacing it (nothing matched, or an error) leaves a file whose next read
 //! comes from the disk, which costs time, never data.
 
-use crate::mapped::drop_cache;
+use crate::io::mapped::drop_cache;
 use std::fs::File;
 use std::sync::mpsc::{sync_channel, SyncSender};
 

@@ -8,9 +8,9 @@
 //! around what was typed or picked). Fixed: a row matched by
 //! both branches is scored and fed back once (the original wrote it twice).
 
+use crate::csv::row::{parse_port, Row};
+use crate::csv::schema::Column;
 use crate::error::Error;
-use crate::row::{parse_port, Row};
-use crate::schema::Column;
 use std::net::IpAddr;
 
 /// The listbox choices and quick IP text of one scoring. `None` (or an empty

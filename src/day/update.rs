@@ -5,19 +5,19 @@
 //! `.tmp` except the `sev` field of the rows the caller decides to change;
 //! those rows are also appended to the feedback file if asked. Then `.tmp`
 //! replaces `flow_scores.csv` by an atomic rename. The journal (see
-//! [`crate::journal`]) ties the two files together across a crash.
+//! [`crate::day::recovery::journal`]) ties the two files together across a crash.
 
-use crate::blocks::{BlockReader, Place};
-use crate::durable::{
+use crate::csv::blocks::{BlockReader, Place};
+use crate::csv::row::Row;
+use crate::csv::schema::Column;
+use crate::day::feedback::{FeedbackPlan, FeedbackWriter};
+use crate::day::paths::DayPaths;
+use crate::day::recovery::journal::{self, FeedbackBefore, Journal};
+use crate::error::{Error, Position};
+use crate::io::durable::{
     create_temporary, drop_in_background, finish_temporary, remove_if_present, replace, sync_dir,
     write_to, DayLock, SyncingWriter,
 };
-use crate::error::{Error, Position};
-use crate::feedback::{FeedbackPlan, FeedbackWriter};
-use crate::journal::{self, FeedbackBefore, Journal};
-use crate::paths::DayPaths;
-use crate::row::Row;
-use crate::schema::Column;
 use std::ops::Range;
 
 /// What an update pass did.
@@ -42,7 +42,7 @@ pub(crate) fn lock_and_recover(paths: &DayPaths) -> Result<DayLock, Error> {
         flow: &paths.flow,
         feedback: &paths.feedback,
     })?;
-    crate::undo::recover(paths)?;
+    crate::day::undo::recover(paths)?;
     Ok(lock)
 }
 

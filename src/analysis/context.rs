@@ -24,8 +24,8 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use crate::cidr::IpNet;
-use crate::records::{Advance, Splitter};
+use crate::analysis::cidr::IpNet;
+use crate::csv::records::{Advance, Splitter};
 use crate::Day;
 
 /// Names for addresses, looked up by longest prefix.
@@ -121,7 +121,7 @@ fn place(text: &str) -> Result<Place, String> {
     }
     let net: IpNet = text
         .parse()
-        .map_err(|e: crate::cidr::NetError| e.to_string())?;
+        .map_err(|e: crate::analysis::cidr::NetError| e.to_string())?;
     let (v6, base) = number(net.base());
     let width = if v6 { 128 } else { 32 };
     if net.prefix() == width {

@@ -7,10 +7,10 @@
 //! [`UploadError`] values an analyst can act on; the local file is only read.
 //!
 //! ```no_run
-//! use flow_edge::spot_conf::SpotConfig;
-//! use flow_edge::upload::{upload_feedback, ScpOptions, UploadTarget};
+//! use flow_edge::spot::conf::SpotConfig;
+//! use flow_edge::spot::upload::{upload_feedback, ScpOptions, UploadTarget};
 //! let day = std::path::Path::new("/home/duxbury/spot-oa/data/flow/20160122");
-//! let conf = SpotConfig::load_default(&flow_edge::upload::day_variables(day))?;
+//! let conf = SpotConfig::load_default(&flow_edge::spot::upload::day_variables(day))?;
 //! let target = UploadTarget::from_config(&conf)?;
 //! let report = upload_feedback(&day.join("flow_scores_fb.csv"), &target, &ScpOptions::default())?;
 //! println!("{report}");
@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::spot_conf::{ConfigError, SpotConfig};
+use crate::spot::conf::{ConfigError, SpotConfig};
 use crate::Day;
 
 /// The name the ML node expects the feedback under (the original kept the scores file's name).
@@ -354,7 +354,7 @@ pub fn upload_day_feedback(
     let paths = day.paths();
     let snapshot = paths.dir.join("flow_scores_fb.csv.upload");
     {
-        let _lock = crate::update::lock_and_recover(paths).map_err(UploadError::Day)?;
+        let _lock = crate::day::update::lock_and_recover(paths).map_err(UploadError::Day)?;
         if !paths.feedback.is_file() {
             return Err(UploadError::MissingFeedback {
                 path: paths.feedback.clone(),

@@ -6,7 +6,7 @@
 //! row (a shuffled 177 MB day took 0.36 s of system time as a million
 //! pieces, 0.19 s copied).
 //!
-//! Like [`crate::durable::SyncingWriter`], the writer starts the disk on what
+//! Like [`crate::io::durable::SyncingWriter`], the writer starts the disk on what
 //! it wrote as it goes ([`Writeback`]). Here the caller's thread does the
 //! writing: it has nothing else to do meanwhile, and starting the disk does
 //! not wait for it.

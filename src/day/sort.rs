@@ -7,9 +7,9 @@
 //! on files where rank follows the score the unscored order is the same.
 //!
 //! Sorting needs every key before the order is known, so the file is mapped
-//! into memory whole ([`crate::mapped`]: the page cache itself, no copy;
+//! into memory whole ([`crate::io::mapped`]: the page cache itself, no copy;
 //! only offsets and keys are kept besides). The rows go from the mapping
-//! straight to `.new` in `writev` batches ([`crate::gather`]), rows that stay
+//! straight to `.new` in `writev` batches ([`crate::io::gather`]), rows that stay
 //! next to each other as one piece, and `.new` is renamed over
 //! `flow_scores.csv`. Every row keeps its bytes; a last row without a line
 //! end gets the header's line end if it moves away from the end.
@@ -17,21 +17,21 @@
 //! Days usually come in score order, and scoring only moves rows to the
 //! end, so the rows at the start of the file that are in order are written
 //! to `.new` on a second thread while the rest is still being read
-//! ([`crate::write_ahead`]). Once the order is known, the sort keeps what
+//! ([`crate::io::write_ahead`]). Once the order is known, the sort keeps what
 //! of them stayed in place and cuts the rest off. At worst (a file in order
 //! but for a last row that goes first) that is one wasted copy of the file,
 //! made on the other core.
 
-use crate::blocks::{BlockReader, Place, BLOCK};
-use crate::durable::{drop_in_background, remove_if_present, replace};
+use crate::csv::blocks::{BlockReader, Place, BLOCK};
+use crate::csv::row::Row;
+use crate::csv::schema::Column;
+use crate::day::paths::DayPaths;
+use crate::day::update::lock_and_recover;
 use crate::error::Error;
-use crate::gather::GatherWriter;
-use crate::mapped::FileBytes;
-use crate::paths::DayPaths;
-use crate::row::Row;
-use crate::schema::Column;
-use crate::update::lock_and_recover;
-use crate::write_ahead::{Handed, WriteAhead};
+use crate::io::durable::{drop_in_background, remove_if_present, replace};
+use crate::io::gather::GatherWriter;
+use crate::io::mapped::FileBytes;
+use crate::io::write_ahead::{Handed, WriteAhead};
 use std::iter::Peekable;
 use std::ops::Range;
 use std::sync::Arc;

@@ -3,8 +3,8 @@
 //! A day has up to a million rows; a view of "the connections of this IP" keeps the first
 //! rows of one page and counts the rest in the same streaming pass.
 
-use crate::context::NetworkContext;
-use crate::selection::Selection;
+use crate::analysis::context::NetworkContext;
+use crate::day::selection::Selection;
 use crate::{Column, Day, Error, Row};
 
 /// The columns of a connection an analyst reads first, as written in the file.

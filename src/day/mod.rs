@@ -1,15 +1,23 @@
 //! A day of flows: opening it, reading it, and every operation on it.
 
-use crate::blocks::BlockReader;
-use crate::durable::{create_temporary, finish_temporary, replace, write_to};
+pub(crate) mod feedback;
+pub(crate) mod paths;
+pub(crate) mod recovery;
+pub(crate) mod selection;
+pub(crate) mod sort;
+pub(crate) mod undo;
+pub(crate) mod update;
+
+use crate::csv::blocks::BlockReader;
+use crate::csv::records::FlowReader;
+use crate::csv::row::Row;
+use crate::csv::schema::{Column, Schema};
+use crate::day::paths::{DayPaths, Settings};
+use crate::day::selection::Selection;
+use crate::day::sort::SortReport;
+use crate::day::update::{lock_and_recover, UpdateReport};
 use crate::error::Error;
-use crate::paths::{DayPaths, Settings};
-use crate::records::FlowReader;
-use crate::row::Row;
-use crate::schema::{Column, Schema};
-use crate::selection::Selection;
-use crate::sort::{self, SortReport};
-use crate::update::{self, lock_and_recover, UpdateReport};
+use crate::io::durable::{create_temporary, finish_temporary, replace, write_to};
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::cidr::IpNet;
+use crate::analysis::cidr::IpNet;
 use crate::error::Problem;
 use crate::Column;
 

@@ -8,10 +8,10 @@
 //! bytes to a [`WriteAhead`] as it finds them, so that the copy into the
 //! temporary file runs on the other core, from bytes the scan has just
 //! brought into the cache, and afterwards keeps what turned out right
-//! ([`crate::gather::GatherWriter::truncate`]).
+//! ([`crate::io::gather::GatherWriter::truncate`]).
 
 use crate::error::Error;
-use crate::gather::GatherWriter;
+use crate::io::gather::GatherWriter;
 use std::ops::Range;
 use std::sync::mpsc::{channel, Sender};
 use std::thread::{Scope, ScopedJoinHandle};

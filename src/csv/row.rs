@@ -1,9 +1,9 @@
 //! The view of one data row that every module of the library works with.
 
+use crate::csv::records::RecordRef;
+use crate::csv::scan::field_span;
+use crate::csv::schema::{Column, Schema};
 use crate::error::{Error, Position, Problem};
-use crate::records::RecordRef;
-use crate::scan::field_span;
-use crate::schema::{Column, Schema};
 use std::ops::Range;
 use std::path::Path;
 
@@ -18,7 +18,7 @@ pub struct Row<'a> {
 }
 
 /// Where a row's fields come from: the record splitter, or the block scan
-/// (rows without doubled quotes in a clean block; see [`crate::scan`]).
+/// (rows without doubled quotes in a clean block; see [`crate::csv::scan`]).
 #[derive(Debug, Clone, Copy)]
 enum Fields<'a> {
     Split(RecordRef<'a>),

@@ -1,10 +1,10 @@
 //! The small steps every crash-safe write is made of: an exclusive lock per
 //! day, fsync of files and folders, atomic replacement.
 
-use crate::cache::CacheDropper;
 use crate::error::Error;
-use crate::gather::{write_all_vectored, Writeback};
-use crate::mapped::FileBytes;
+use crate::io::cache::CacheDropper;
+use crate::io::gather::{write_all_vectored, Writeback};
+use crate::io::mapped::FileBytes;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IoSlice, Write};
 use std::ops::Range;

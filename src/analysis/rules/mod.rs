@@ -8,11 +8,11 @@
 //! Rules are written one per line (see [`parse`] for the format):
 //!
 //! ```
-//! use flow_edge::rules::RuleSet;
+//! use flow_edge::analysis::rules::RuleSet;
 //! let rules = RuleSet::parse("dport <= 1024 and ibyt <= 54 -> 2\nsrcIP in 10.0.0.0/8 -> 3\n", "my.rules")?;
 //! assert_eq!(rules.len(), 2);
 //! assert_eq!(rules.rules()[1].to_string(), "srcIP in 10.0.0.0/8 -> 3");
-//! # Ok::<(), flow_edge::rules::RuleSyntaxError>(())
+//! # Ok::<(), flow_edge::analysis::rules::RuleSyntaxError>(())
 //! ```
 
 pub mod apply;
@@ -31,7 +31,7 @@ pub use condition::{Comparison, Condition, ConditionError, ValueKind};
 pub use parse::RuleSyntaxError;
 
 /// The rules the original notebook applied, one per line, in its order: the documented example
-/// of the rules format (`src/rules/original.rules`).
+/// of the rules format (`src/analysis/rules/original.rules`).
 pub const ORIGINAL_RULES: &str = include_str!("original.rules");
 
 /// The rule the original defined but never applied (its variables were overwritten before the

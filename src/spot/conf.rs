@@ -9,11 +9,11 @@
 //! with the file, line and column, never executed.
 //!
 //! ```
-//! use flow_edge::spot_conf::SpotConfig;
+//! use flow_edge::spot::conf::SpotConfig;
 //! let text = "LUSER='/home/duxbury'\nLPATH=${LUSER}/ml/${DSOURCE}/${FDATE}\n";
 //! let conf = SpotConfig::parse(text, "spot.conf", &[("DSOURCE", "flow"), ("FDATE", "20160122")])?;
 //! assert_eq!(conf.require("LPATH")?, "/home/duxbury/ml/flow/20160122");
-//! # Ok::<(), flow_edge::spot_conf::ConfigError>(())
+//! # Ok::<(), flow_edge::spot::conf::ConfigError>(())
 //! ```
 
 use std::collections::HashMap;

@@ -1,6 +1,6 @@
 //! The fast structural scan of a block of records, 64 bytes at a time.
 //!
-//! The record splitter ([`crate::split`]) walks a record byte by byte; that is
+//! The record splitter ([`crate::csv::split`]) walks a record byte by byte; that is
 //! exact but costs a branch per byte. Passes over a whole day (scoring, rules,
 //! heuristics, sort) instead scan large blocks the way simdjson and simdcsv do:
 //! for each 64-byte chunk, one bit mask per special byte (quote, comma, line

@@ -2,9 +2,9 @@
 //! callback visits the rows of this one.
 //!
 //! A whole-day pass has two kinds of work per block: the structural scan
-//! ([`crate::scan`]), which only needs the bytes, and the visit of each row
+//! ([`crate::csv::scan`]), which only needs the bytes, and the visit of each row
 //! (the caller's decision, the severity check, the feedback line), which
-//! needs the scan's index. With the day mapped (see [`crate::mapped`]) the
+//! needs the scan's index. With the day mapped (see [`crate::io::mapped`]) the
 //! scan can run ahead on a thread of its own, up to [`BLOCKS_AHEAD`] blocks,
 //! and hand each block's index over. The caller's thread does everything
 //! that decides or reports: it checks the text is UTF-8, and from the first
@@ -12,8 +12,8 @@
 //! last record) it reads on by itself with the exact splitter, so errors
 //! name the same line and column as without the thread.
 
-use crate::mapped::FileBytes;
-use crate::scan::{scan_records, BlockIndex};
+use crate::csv::scan::{scan_records, BlockIndex};
+use crate::io::mapped::FileBytes;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 

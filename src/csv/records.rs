@@ -4,13 +4,13 @@
 //! lines, unescapes quoted fields only when they hold doubled quotes, and
 //! checks that every row has as many fields as the header. [`FlowReader`]
 //! feeds it from any `Read` through a fixed buffer, so a pass over a day costs
-//! constant memory. Whole-day passes ([`crate::blocks`]) scan blocks faster
+//! constant memory. Whole-day passes ([`crate::csv::blocks`]) scan blocks faster
 //! and hand the splitter the records that need it: escaped ones, and every
 //! record of a block that may hold an error, so errors read the same.
 
+use crate::csv::schema::Schema;
+use crate::csv::split::{split_record, unescape_into, FieldSpan, Found, SplitError};
 use crate::error::{Error, Position, Problem};
-use crate::schema::Schema;
-use crate::split::{split_record, unescape_into, FieldSpan, Found, SplitError};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};

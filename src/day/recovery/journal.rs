@@ -20,8 +20,8 @@
 //!
 //! Each line carries a checksum, so a line torn by a crash reads as absent.
 
-use crate::durable::{remove_if_present, sync_dir};
 use crate::error::Error;
+use crate::io::durable::{remove_if_present, sync_dir};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::Path;

@@ -11,8 +11,8 @@ use std::ops::Range;
 
 use super::condition::{Bounds, Parsed, Reading};
 use super::{Condition, Rule};
+use crate::csv::schema::Schema;
 use crate::error::Problem;
-use crate::schema::Schema;
 use crate::Column;
 
 /// One column some rule reads.
@@ -181,7 +181,7 @@ fn read_integer(read: &Read, text: &str) -> Result<i64, (Column, Problem)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{Comparison, RuleSet};
+    use crate::analysis::rules::{Comparison, RuleSet};
 
     /// A row of one field, in the column every test of these tests reads.
     fn first_match(rules: &RuleSet, text: &str) -> Option<usize> {

@@ -1,0 +1,8 @@
+//! File I/O: the steps every crash-safe write is made of, and reading a whole file without
+//! copying it. Knows nothing of flows or CSV.
+
+pub(crate) mod cache;
+pub(crate) mod durable;
+pub(crate) mod gather;
+pub(crate) mod mapped;
+pub(crate) mod write_ahead;
