@@ -23,7 +23,7 @@
 
 use crate::csv::row::Row;
 use crate::csv::schema::Schema;
-use crate::day::recovery::journal::FeedbackBefore;
+use crate::day::recovery::scoring_journal::FeedbackBefore;
 use crate::error::{Error, Position, Problem};
 use crate::io::durable::write_to;
 use std::fs::{File, OpenOptions};

@@ -3,6 +3,7 @@
 pub(crate) mod feedback;
 pub(crate) mod paths;
 pub(crate) mod recovery;
+pub(crate) mod scoring;
 pub(crate) mod selection;
 pub(crate) mod sort;
 pub(crate) mod undo;
@@ -13,11 +14,13 @@ use crate::csv::records::FlowReader;
 use crate::csv::row::Row;
 use crate::csv::schema::{Column, Schema};
 use crate::day::paths::{DayPaths, Settings};
+use crate::day::recovery::lock_and_recover;
 use crate::day::selection::Selection;
 use crate::day::sort::SortReport;
-use crate::day::update::{lock_and_recover, UpdateReport};
+use crate::day::update::UpdateReport;
 use crate::error::Error;
 use crate::io::durable::{create_temporary, finish_temporary, replace, write_to};
+pub use scoring::ScoreReport;
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -43,15 +46,6 @@ pub struct ListboxValues {
     pub dports: Vec<String>,
     /// Data rows looked at (at most `coff`).
     pub rows_read: usize,
-}
-
-/// What a scoring did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ScoreReport {
-    /// Rows given the rating (each counted once).
-    pub scored: u64,
-    /// Data rows in the file.
-    pub rows: u64,
 }
 
 impl Day {
@@ -197,23 +191,7 @@ impl Day {
     /// Scores the rows matching `selection` with `rating` (1 high, 2 medium,
     /// 3 low) and appends them to the feedback file.
     pub fn score(&self, selection: &Selection, rating: u8) -> Result<ScoreReport, Error> {
-        if !(1..=3).contains(&rating) {
-            return Err(Error::Rating(rating));
-        }
-        let matcher = selection.matcher()?;
-        let report = update::update_severities(
-            &self.paths,
-            |row| {
-                row.port(Column::Sport)?;
-                row.port(Column::Dport)?;
-                Ok(matcher.matches(row).then_some(rating))
-            },
-            true,
-        )?;
-        Ok(ScoreReport {
-            scored: report.matched,
-            rows: report.rows,
-        })
+        scoring::score(&self.paths, selection, rating)
     }
 
     /// Saves and sorts: unscored rows first by `lda_score`, then scored rows by

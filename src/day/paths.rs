@@ -32,6 +32,10 @@ pub struct DayPaths {
     pub journal: PathBuf,
     /// `flow_scores_bu.csv.tmp`: the backup while it is being made.
     pub backup_tmp: PathBuf,
+    /// `flow_scores.csv.undo`: the restored flows while an undo is under way.
+    pub undo_tmp: PathBuf,
+    /// `flow_scores.csv.undo-journal`: present only while an undo is being finished.
+    pub undo_journal: PathBuf,
     /// The context folder (`<oa>/context/`, or the day folder when the day
     /// does not sit in an OA tree).
     pub context: PathBuf,
@@ -51,6 +55,8 @@ impl DayPaths {
             lock: file(&format!("{FLOW}.lock")),
             journal: file(&format!("{FLOW}.journal")),
             backup_tmp: file(&format!("{BACKUP}.tmp")),
+            undo_tmp: file(&format!("{FLOW}.undo")),
+            undo_journal: file(&format!("{FLOW}.undo-journal")),
             context: context.to_path_buf(),
         }
     }

@@ -26,7 +26,7 @@ use crate::csv::blocks::{BlockReader, Place, BLOCK};
 use crate::csv::row::Row;
 use crate::csv::schema::Column;
 use crate::day::paths::DayPaths;
-use crate::day::update::lock_and_recover;
+use crate::day::recovery::lock_and_recover;
 use crate::error::Error;
 use crate::io::durable::{drop_in_background, remove_if_present, replace};
 use crate::io::gather::GatherWriter;

@@ -1,8 +1,8 @@
 //! Undo of a scoring, through the same locked, crash-safe path as the scoring itself.
 //!
 //! A scoring changes two files: some `sev` fields of `flow_scores.csv` and the rows appended
-//! to `flow_scores_fb.csv`. [`score_recorded`] scores exactly like [`crate::Day::score`] and
-//! remembers, under the day's lock, what it changed: each rated row's position and previous
+//! to `flow_scores_fb.csv`. [`crate::day::scoring::score_recorded`] scores exactly like
+//! [`crate::Day::score`] and remembers, under the day's lock, what it changed: each rated row's position and previous
 //! severity, the feedback file's length before, and the identity of both files after.
 //! [`undo`] puts both files back, but only if neither changed since (a save-and-sort, a
 //! restore, a scoring or rules from another notebook or the command line all replace
@@ -11,65 +11,22 @@
 //!
 //! Crash safety. The restored flows are written to `flow_scores.csv.undo` and flushed; then
 //! one checksummed line in `flow_scores.csv.undo-journal` decides the undo; then the rename,
-//! the feedback truncation and the journal's removal follow. [`recover`] runs under the
-//! day's lock before every operation (from `lock_and_recover`): without a whole journal line
-//! the undo never happened (the temporary is removed); with one it is finished. So the
+//! the feedback truncation and the journal's removal follow
+//! ([`crate::day::recovery::undo_journal`], which every writer's recovery consults). So the
 //! scoring is in both files or in neither, whatever instant a crash hits.
 
 use crate::csv::blocks::{BlockReader, Place};
 use crate::csv::row::Row;
 use crate::csv::schema::Column;
 use crate::day::paths::DayPaths;
-use crate::day::recovery::journal::{self, FeedbackBefore, JournalState};
-use crate::day::selection::Selection;
-use crate::day::update::{self, lock_and_recover};
-use crate::day::{Day, ScoreReport};
+use crate::day::recovery::scoring_journal::FeedbackBefore;
+use crate::day::recovery::{lock_and_recover, undo_journal};
 use crate::error::Error;
-use crate::io::durable::{
-    create_temporary, finish_temporary, remove_if_present, replace, sync_dir, write_to,
-};
+use crate::io::durable::{create_temporary, finish_temporary, remove_if_present, write_to};
+use crate::io::identity::FileIdentity;
 use std::fmt;
-use std::fs::{self, File};
 use std::ops::Range;
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
-
-const MAGIC: &str = "flow-edge-undo-v1";
-
-/// Which version of a file is on disk: a rename or a write changes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct FileIdentity {
-    dev: u64,
-    ino: u64,
-    len: u64,
-    mtime_ns: i128,
-    ctime_ns: i128,
-}
-
-impl FileIdentity {
-    /// The identity of the file at `path` now.
-    pub fn of(path: &Path) -> Result<FileIdentity, Error> {
-        let meta = fs::metadata(path).map_err(|e| Error::io(path, "looking at", e))?;
-        let nanos =
-            |seconds: i64, nanos: i64| i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
-        Ok(FileIdentity {
-            dev: meta.dev(),
-            ino: meta.ino(),
-            len: meta.len(),
-            mtime_ns: nanos(meta.mtime(), meta.mtime_nsec()),
-            ctime_ns: nanos(meta.ctime(), meta.ctime_nsec()),
-        })
-    }
-
-    /// The file's length in bytes.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    fn same_file(&self, dev: u64, ino: u64) -> bool {
-        self.dev == dev && self.ino == ino
-    }
-}
+use std::path::Path;
 
 /// What one scoring changed, kept so that it can be undone.
 #[derive(Debug, Clone)]
@@ -84,9 +41,9 @@ pub(crate) struct ScoringRecord {
     /// recognised (no other writer slipped in before it was looked at).
     pub flow_after: Option<FileIdentity>,
     /// The feedback file before the scoring appended to it.
-    feedback_before: FeedbackBefore,
+    pub feedback_before: FeedbackBefore,
     /// The feedback file as the scoring left it.
-    feedback_after: Option<FileIdentity>,
+    pub feedback_after: Option<FileIdentity>,
 }
 
 impl ScoringRecord {
@@ -94,90 +51,6 @@ impl ScoringRecord {
     pub fn is_undoable(&self) -> bool {
         self.flow_after.is_some() && self.feedback_after.is_some()
     }
-}
-
-/// What the scoring pass saw first, under the lock.
-struct PassStart {
-    flow_before: FileIdentity,
-    feedback_before: Option<FeedbackBefore>,
-    tmp: Option<(u64, u64)>,
-}
-
-fn look_at_pass(paths: &DayPaths) -> Result<PassStart, Error> {
-    let feedback_before = match journal::read(&paths.journal)? {
-        Some(JournalState::Begun(before)) => Some(before),
-        _ => None,
-    };
-    let tmp = fs::metadata(&paths.tmp).ok().map(|m| (m.dev(), m.ino()));
-    Ok(PassStart {
-        flow_before: FileIdentity::of(&paths.flow)?,
-        feedback_before,
-        tmp,
-    })
-}
-
-/// Scores like [`Day::score`] and records what changed (`None` when nothing matched).
-pub(crate) fn score_recorded(
-    day: &Day,
-    selection: &Selection,
-    rating: u8,
-) -> Result<(ScoreReport, Option<ScoringRecord>), Error> {
-    if !(1..=3).contains(&rating) {
-        return Err(Error::Rating(rating));
-    }
-    let matcher = selection.matcher()?;
-    let paths = day.paths();
-    let mut start: Option<PassStart> = None;
-    let mut position = 0u64;
-    let mut changed = Vec::new();
-    let report = update::update_severities(
-        paths,
-        |row| {
-            if start.is_none() {
-                // The lock is held and `.tmp` and the journal exist: this is the pass's view.
-                start = Some(look_at_pass(paths)?);
-            }
-            row.port(Column::Sport)?;
-            row.port(Column::Dport)?;
-            let at = position;
-            position += 1;
-            if matcher.matches(row) {
-                changed.push((at, row.severity()?));
-                Ok(Some(rating))
-            } else {
-                Ok(None)
-            }
-        },
-        true,
-    )?;
-    let score = ScoreReport {
-        scored: report.matched,
-        rows: report.rows,
-    };
-    let Some(start) = start.filter(|_| report.matched > 0) else {
-        return Ok((score, None));
-    };
-    let _lock = lock_and_recover(paths)?;
-    let flow_now = FileIdentity::of(&paths.flow)?;
-    let ours = start
-        .tmp
-        .is_some_and(|(dev, ino)| flow_now.same_file(dev, ino));
-    let record = ScoringRecord {
-        changed,
-        rating,
-        flow_before: start.flow_before,
-        flow_after: ours.then_some(flow_now),
-        feedback_before: start.feedback_before.unwrap_or(FeedbackBefore {
-            len: 0,
-            existed: false,
-        }),
-        feedback_after: if ours && start.feedback_before.is_some() {
-            FileIdentity::of(&paths.feedback).ok()
-        } else {
-            None
-        },
-    };
-    Ok((score, Some(record)))
 }
 
 /// Why an undo did not happen.
@@ -216,14 +89,6 @@ impl From<Error> for UndoError {
 const CHANGED_SINCE: &str = "flow_scores.csv or flow_scores_fb.csv changed since that scoring \
      (saved and sorted, restored, or scored elsewhere)";
 
-fn temporary(paths: &DayPaths) -> PathBuf {
-    paths.dir.join("flow_scores.csv.undo")
-}
-
-fn journal_path(paths: &DayPaths) -> PathBuf {
-    paths.dir.join("flow_scores.csv.undo-journal")
-}
-
 /// Puts back the previous severities of the recorded scoring and removes the rows it added
 /// to the feedback file. Returns the identity of `flow_scores.csv` as the undo left it
 /// (taken under the lock, so it is the undo's own version).
@@ -238,15 +103,14 @@ pub(crate) fn undo(paths: &DayPaths, record: &ScoringRecord) -> Result<FileIdent
     {
         return Err(UndoError::Stale(CHANGED_SINCE));
     }
-    let temp = temporary(paths);
-    if let Err(error) = write_restored(paths, &temp, record) {
+    let temp = &paths.undo_tmp;
+    if let Err(error) = write_restored(paths, temp, record) {
         // A failed clean-up leaves a stale temporary that the next recovery removes.
-        let _ = remove_if_present(&temp);
+        let _ = remove_if_present(temp);
         return Err(error);
     }
-    let journal = journal_path(paths);
-    decide(&journal, &paths.dir, record.feedback_before)?;
-    finish(paths, &temp, &journal, record.feedback_before)?;
+    undo_journal::decide(paths, record.feedback_before)?;
+    undo_journal::finish(paths, record.feedback_before)?;
     Ok(FileIdentity::of(&paths.flow)?)
 }
 
@@ -292,68 +156,14 @@ fn write_restored(paths: &DayPaths, temp: &Path, record: &ScoringRecord) -> Resu
     Ok(())
 }
 
-/// Writes the journal line that decides the undo, durably.
-fn decide(journal: &Path, dir: &Path, target: FeedbackBefore) -> Result<(), Error> {
-    let mut file = File::create(journal).map_err(|e| Error::io(journal, "creating", e))?;
-    journal::write_line(
-        &mut file,
-        journal,
-        &format!("{MAGIC} {}", target.to_words()),
-    )?;
-    sync_dir(dir)
-}
-
-/// Completes a decided undo: flows renamed into place, feedback cut back, journal removed.
-/// Each step can be repeated, so recovery may run it again after a crash.
-fn finish(
-    paths: &DayPaths,
-    temp: &Path,
-    journal: &Path,
-    target: FeedbackBefore,
-) -> Result<(), Error> {
-    if temp.exists() {
-        replace(temp, &paths.flow, &paths.dir)?;
-    }
-    journal::roll_back_feedback(&paths.feedback, target)?;
-    remove_if_present(journal)?;
-    sync_dir(&paths.dir)
-}
-
-/// The feedback target of a whole journal line, `None` for a torn or foreign one.
-fn parse_journal(text: &str) -> Option<FeedbackBefore> {
-    let body = journal::checked_body(text.strip_suffix('\n')?)?;
-    let mut words = body.split(' ');
-    if words.next()? != MAGIC {
-        return None;
-    }
-    let target = FeedbackBefore::from_words(&mut words)?;
-    words.next().is_none().then_some(target)
-}
-
-/// Finishes an undo a crash interrupted after it was decided, or forgets one that was not.
-/// Called with the day's lock held.
-pub(crate) fn recover(paths: &DayPaths) -> Result<(), Error> {
-    let journal = journal_path(paths);
-    let temp = temporary(paths);
-    let text = match fs::read(&journal) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return remove_if_present(&temp),
-        Err(e) => return Err(Error::io(&journal, "reading the journal", e)),
-    };
-    match parse_journal(&text) {
-        Some(target) => finish(paths, &temp, &journal, target),
-        None => {
-            remove_if_present(&temp)?;
-            remove_if_present(&journal)?;
-            sync_dir(&paths.dir)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::day::scoring::score_recorded;
+    use crate::day::selection::Selection;
+    use crate::day::Day;
     use crate::synthetic::{generate_bytes, DaySpec};
+    use std::fs;
 
     /// A day scored once from a state with some feedback, with the files before that scoring.
     struct Scored {
@@ -380,7 +190,7 @@ mod tests {
         let read = |path: &Path| fs::read(path).unwrap();
         let (flow_before, feedback_before) = (read(&day.paths().flow), read(&day.paths().feedback));
         let selection = Selection::new().quick_ip(lists.src_ips[0].clone());
-        let (_, record) = score_recorded(&day, &selection, 1).unwrap();
+        let (_, record) = score_recorded(day.paths(), &selection, 1).unwrap();
         let record = record.unwrap();
         assert!(record.is_undoable());
         Scored {
@@ -397,13 +207,8 @@ mod tests {
     /// Runs the undo up to the decided journal, as a crash right after it would leave it.
     fn decided_but_unfinished(scored: &Scored) {
         let paths = scored.day.paths();
-        write_restored(paths, &temporary(paths), &scored.record).unwrap();
-        decide(
-            &journal_path(paths),
-            &paths.dir,
-            scored.record.feedback_before,
-        )
-        .unwrap();
+        write_restored(paths, &paths.undo_tmp, &scored.record).unwrap();
+        undo_journal::decide(paths, scored.record.feedback_before).unwrap();
     }
 
     fn files(day: &Day) -> (Vec<u8>, Vec<u8>) {
@@ -422,8 +227,8 @@ mod tests {
             files(&scored.day),
             (scored.flow_before.clone(), scored.feedback_before.clone())
         );
-        assert!(!journal_path(scored.day.paths()).exists());
-        assert!(!temporary(scored.day.paths()).exists());
+        assert!(!scored.day.paths().undo_journal.exists());
+        assert!(!scored.day.paths().undo_tmp.exists());
     }
 
     #[test]
@@ -431,26 +236,26 @@ mod tests {
         let scored = scored_day();
         decided_but_unfinished(&scored);
         let paths = scored.day.paths();
-        replace(&temporary(paths), &paths.flow, &paths.dir).unwrap();
+        crate::io::durable::replace(&paths.undo_tmp, &paths.flow, &paths.dir).unwrap();
         // The next writer, whatever it is, finishes first.
         scored.day.save_and_sort().unwrap();
         assert_eq!(fs::read(&paths.feedback).unwrap(), scored.feedback_before);
-        assert!(!journal_path(paths).exists());
+        assert!(!paths.undo_journal.exists());
     }
 
     #[test]
     fn an_undo_whose_journal_line_is_torn_never_happened() {
         let scored = scored_day();
         let paths = scored.day.paths();
-        write_restored(paths, &temporary(paths), &scored.record).unwrap();
-        fs::write(journal_path(paths), "flow-edge-undo-v1 12").unwrap();
+        write_restored(paths, &paths.undo_tmp, &scored.record).unwrap();
+        fs::write(&paths.undo_journal, "flow-edge-undo-v1 12").unwrap();
         Day::open(&paths.dir).unwrap();
         assert_eq!(
             files(&scored.day),
             (scored.flow_after.clone(), scored.feedback_after.clone())
         );
-        assert!(!journal_path(paths).exists());
-        assert!(!temporary(paths).exists());
+        assert!(!paths.undo_journal.exists());
+        assert!(!paths.undo_tmp.exists());
     }
 
     #[test]
@@ -464,6 +269,6 @@ mod tests {
             files(&scored.day),
             (scored.flow_after.clone(), scored.feedback_after.clone())
         );
-        assert!(!temporary(scored.day.paths()).exists());
+        assert!(!scored.day.paths().undo_tmp.exists());
     }
 }

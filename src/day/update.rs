@@ -5,18 +5,19 @@
 //! `.tmp` except the `sev` field of the rows the caller decides to change;
 //! those rows are also appended to the feedback file if asked. Then `.tmp`
 //! replaces `flow_scores.csv` by an atomic rename. The journal (see
-//! [`crate::day::recovery::journal`]) ties the two files together across a crash.
+//! [`crate::day::recovery::scoring_journal`]) ties the two files together across a crash.
 
 use crate::csv::blocks::{BlockReader, Place};
 use crate::csv::row::Row;
 use crate::csv::schema::Column;
 use crate::day::feedback::{FeedbackPlan, FeedbackWriter};
 use crate::day::paths::DayPaths;
-use crate::day::recovery::journal::{self, FeedbackBefore, Journal};
+use crate::day::recovery::lock_and_recover;
+use crate::day::recovery::scoring_journal::{self, FeedbackBefore, Journal};
 use crate::error::{Error, Position};
 use crate::io::durable::{
     create_temporary, drop_in_background, finish_temporary, remove_if_present, replace, sync_dir,
-    write_to, DayLock, SyncingWriter,
+    write_to, SyncingWriter,
 };
 use std::ops::Range;
 
@@ -29,21 +30,6 @@ pub struct UpdateReport {
     pub matched: u64,
     /// Rows appended to the feedback file.
     pub fed_back: u64,
-}
-
-/// Takes the day's lock and finishes or rolls back an interrupted scoring.
-pub(crate) fn lock_and_recover(paths: &DayPaths) -> Result<DayLock, Error> {
-    let lock = DayLock::acquire(&paths.lock)?;
-    journal::recover(&journal::RecoveryFiles {
-        dir: &paths.dir,
-        journal: &paths.journal,
-        tmp: &paths.tmp,
-        stale: [&paths.new, &paths.backup_tmp],
-        flow: &paths.flow,
-        feedback: &paths.feedback,
-    })?;
-    crate::day::undo::recover(paths)?;
-    Ok(lock)
 }
 
 /// Runs one update pass. `decide` sees every data row and returns the new
@@ -208,7 +194,7 @@ impl<'p> Pass<'p> {
         if let Some((journal, before, writer)) = feedback {
             // Dropping the writer flushes its buffer: truncate after that.
             drop(writer);
-            journal::roll_back_feedback(&paths.feedback, before)?;
+            scoring_journal::roll_back_feedback(&paths.feedback, before)?;
             drop(journal);
             remove_if_present(&paths.journal)?;
         }

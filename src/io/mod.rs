@@ -4,5 +4,6 @@
 pub(crate) mod cache;
 pub(crate) mod durable;
 pub(crate) mod gather;
+pub(crate) mod identity;
 pub(crate) mod mapped;
 pub(crate) mod write_ahead;

@@ -4,6 +4,7 @@
 
 use super::index::{FlowIndex, Preview};
 use crate::analysis::context::NetworkContext;
+use crate::day::scoring;
 use crate::day::selection::Selection;
 use crate::day::sort::SortReport;
 use crate::day::undo::{self, ScoringRecord, UndoError};
@@ -157,7 +158,7 @@ impl Investigation {
     /// Scores `selection` with `rating`, refreshes the lists and the index, and remembers
     /// the scoring for *Undo*.
     pub fn score(&mut self, selection: &Selection, rating: u8) -> Result<ScoreReport, Error> {
-        let (report, record) = undo::score_recorded(&self.day, selection, rating)?;
+        let (report, record) = scoring::score_recorded(self.day.paths(), selection, rating)?;
         if let Some(record) = record {
             self.refresh_index_after(&record)?;
             self.last = Some(record);

@@ -354,7 +354,7 @@ pub fn upload_day_feedback(
     let paths = day.paths();
     let snapshot = paths.dir.join("flow_scores_fb.csv.upload");
     {
-        let _lock = crate::day::update::lock_and_recover(paths).map_err(UploadError::Day)?;
+        let _lock = crate::day::recovery::lock_and_recover(paths).map_err(UploadError::Day)?;
         if !paths.feedback.is_file() {
             return Err(UploadError::MissingFeedback {
                 path: paths.feedback.clone(),

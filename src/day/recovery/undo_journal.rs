@@ -1,0 +1,70 @@
+//! The journal of an undo: one checksummed line that decides it.
+//!
+//! The restored flows are written to `flow_scores.csv.undo` and flushed first; then the line
+//! in `flow_scores.csv.undo-journal` decides the undo; then the rename, the feedback
+//! truncation and the journal's removal follow ([`finish`]). [`recover`] runs under the day's
+//! lock before every operation: without a whole journal line the undo never happened (the
+//! temporary is removed); with one it is finished.
+
+use crate::day::paths::DayPaths;
+use crate::day::recovery::scoring_journal::{self, FeedbackBefore};
+use crate::error::Error;
+use crate::io::durable::{remove_if_present, replace, sync_dir};
+use std::fs::{self, File};
+
+const MAGIC: &str = "flow-edge-undo-v1";
+
+/// Writes the journal line that decides the undo, durably.
+pub(crate) fn decide(paths: &DayPaths, target: FeedbackBefore) -> Result<(), Error> {
+    let journal = &paths.undo_journal;
+    let mut file = File::create(journal).map_err(|e| Error::io(journal, "creating", e))?;
+    scoring_journal::write_line(
+        &mut file,
+        journal,
+        &format!("{MAGIC} {}", target.to_words()),
+    )?;
+    sync_dir(&paths.dir)
+}
+
+/// Completes a decided undo: flows renamed into place, feedback cut back, journal removed.
+/// Each step can be repeated, so recovery may run it again after a crash.
+pub(crate) fn finish(paths: &DayPaths, target: FeedbackBefore) -> Result<(), Error> {
+    if paths.undo_tmp.exists() {
+        replace(&paths.undo_tmp, &paths.flow, &paths.dir)?;
+    }
+    scoring_journal::roll_back_feedback(&paths.feedback, target)?;
+    remove_if_present(&paths.undo_journal)?;
+    sync_dir(&paths.dir)
+}
+
+/// The feedback target of a whole journal line, `None` for a torn or foreign one.
+fn parse_journal(text: &str) -> Option<FeedbackBefore> {
+    let body = scoring_journal::checked_body(text.strip_suffix('\n')?)?;
+    let mut words = body.split(' ');
+    if words.next()? != MAGIC {
+        return None;
+    }
+    let target = FeedbackBefore::from_words(&mut words)?;
+    words.next().is_none().then_some(target)
+}
+
+/// Finishes an undo a crash interrupted after it was decided, or forgets one that was not.
+/// Called with the day's lock held.
+pub(crate) fn recover(paths: &DayPaths) -> Result<(), Error> {
+    let journal = &paths.undo_journal;
+    let text = match fs::read(journal) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return remove_if_present(&paths.undo_tmp)
+        }
+        Err(e) => return Err(Error::io(journal, "reading the journal", e)),
+    };
+    match parse_journal(&text) {
+        Some(target) => finish(paths, target),
+        None => {
+            remove_if_present(&paths.undo_tmp)?;
+            remove_if_present(journal)?;
+            sync_dir(&paths.dir)
+        }
+    }
+}
