@@ -5,4 +5,4 @@
 set -eu
 cd "$(dirname "$0")/.."
 mkdir -p bench/out
-exec cargo run --release -p flow-edge-cli --bin flow-edge-bench -- --markdown bench/out/results.md "$@"
+exec cargo run --release -p flow-edge-bench --bin flow-edge-bench -- --markdown bench/out/results.md "$@"

@@ -101,7 +101,8 @@ pub mod analysis;
 /// Spot's configuration and the feedback upload to the ML node.
 pub mod spot;
 
-/// What the analyst sees: HTML and text views, and the investigation panel.
+/// What the analyst sees: HTML and text views, and the investigation panel (feature `panel`).
+#[cfg(feature = "panel")]
 pub mod panel;
 pub mod views;
 
@@ -118,6 +119,7 @@ pub use day::paths::{DayPaths, Settings, DEFAULT_COFF};
 pub use day::selection::{Matcher, Selection};
 pub use day::sort::SortReport;
 pub use day::update::UpdateReport;
-pub use day::{Day, ListboxValues, ScoreReport};
+pub use day::{Day, ListboxValues, ScoreReport, ScoringRecord, UndoError};
 pub use error::{Error, Position, Problem};
+#[cfg(feature = "panel")]
 pub use panel::{Panel, PanelOptions};

@@ -251,10 +251,12 @@ pub(crate) struct FlowReader<R> {
 
 /// Buffer size for streaming passes: large enough that read calls are cheap,
 /// small enough that scoring a day stays far below the memory budget.
+#[cfg(feature = "panel")]
 const READ_BUFFER: usize = 256 * 1024;
 
 impl FlowReader<File> {
-    /// Opens a flow file for one pass.
+    /// Opens a flow file for one pass (the panel's index reads the whole day this way).
+    #[cfg(feature = "panel")]
     pub fn open(path: &Path) -> Result<FlowReader<File>, Error> {
         let file = File::open(path).map_err(|e| Error::io(path, "opening for reading", e))?;
         Ok(FlowReader::new(file, path, READ_BUFFER))

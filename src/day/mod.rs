@@ -24,6 +24,7 @@ pub use scoring::ScoreReport;
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+pub use undo::{ScoringRecord, UndoError};
 
 /// One day of suspicious flows (`flow_scores.csv` and its companion files).
 #[derive(Debug, Clone)]
@@ -192,6 +193,23 @@ impl Day {
     /// 3 low) and appends them to the feedback file.
     pub fn score(&self, selection: &Selection, rating: u8) -> Result<ScoreReport, Error> {
         scoring::score(&self.paths, selection, rating)
+    }
+
+    /// Scores like [`Day::score`] and returns what the scoring changed, so that
+    /// [`Day::undo`] can take it back (`None` when nothing matched).
+    pub fn score_undoable(
+        &self,
+        selection: &Selection,
+        rating: u8,
+    ) -> Result<(ScoreReport, Option<ScoringRecord>), Error> {
+        scoring::score_recorded(&self.paths, selection, rating)
+    }
+
+    /// Puts back the severities a scoring from [`Day::score_undoable`] changed and removes
+    /// the rows it appended to the feedback file, under the same lock and crash safety as
+    /// the scoring. Refuses, changing nothing, when either file changed since.
+    pub fn undo(&self, record: &ScoringRecord) -> Result<(), UndoError> {
+        undo::undo(&self.paths, record).map(|_| ())
     }
 
     /// Saves and sorts: unscored rows first by `lda_score`, then scored rows by

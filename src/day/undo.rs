@@ -28,26 +28,34 @@ use std::fmt;
 use std::ops::Range;
 use std::path::Path;
 
-/// What one scoring changed, kept so that it can be undone.
+/// What one scoring changed, kept so that it can be undone ([`crate::Day::score_undoable`],
+/// [`crate::Day::undo`]).
 #[derive(Debug, Clone)]
-pub(crate) struct ScoringRecord {
+pub struct ScoringRecord {
     /// Position (0-based data row) and previous severity of each rated row, ascending.
-    pub changed: Vec<(u64, u8)>,
+    pub(crate) changed: Vec<(u64, u8)>,
     /// The rating given.
-    pub rating: u8,
+    pub(crate) rating: u8,
     /// `flow_scores.csv` as the scoring read it.
-    pub flow_before: FileIdentity,
+    // Read only by the panel, to tell whether its index described that version.
+    #[cfg_attr(not(feature = "panel"), allow(dead_code))]
+    pub(crate) flow_before: FileIdentity,
     /// `flow_scores.csv` as the scoring left it, if the scoring's own output could be
     /// recognised (no other writer slipped in before it was looked at).
-    pub flow_after: Option<FileIdentity>,
+    pub(crate) flow_after: Option<FileIdentity>,
     /// The feedback file before the scoring appended to it.
-    pub feedback_before: FeedbackBefore,
+    pub(crate) feedback_before: FeedbackBefore,
     /// The feedback file as the scoring left it.
-    pub feedback_after: Option<FileIdentity>,
+    pub(crate) feedback_after: Option<FileIdentity>,
 }
 
 impl ScoringRecord {
-    /// True when [`undo`] may be tried (it checks again under the lock).
+    /// Rows the scoring rated.
+    pub fn rows(&self) -> usize {
+        self.changed.len()
+    }
+
+    /// True when [`crate::Day::undo`] may be tried (it checks again under the lock).
     pub fn is_undoable(&self) -> bool {
         self.flow_after.is_some() && self.feedback_after.is_some()
     }

@@ -3,7 +3,7 @@
 //! changes, a scoring from the panel (with the index refresh) and its undo.
 //!
 //! ```text
-//! cargo run --release -p flow-edge-cli --bin flow-edge-panel-bench -- \
+//! cargo run --release -p flow-edge-bench --bin flow-edge-panel-bench -- \
 //!     [--sizes 10000,1000000] [--work bench/out/panel]
 //! ```
 //!

@@ -7,7 +7,7 @@
 //! `--engine-child`, so the engine is measured as a process, like Python.
 //!
 //! ```text
-//! cargo run --release -p flow-edge-cli --bin flow-edge-bench -- \
+//! cargo run --release -p flow-edge-bench --bin flow-edge-bench -- \
 //!     [--sizes 10000,100000,1000000] [--runs 3] [--work bench/out] [--markdown FILE]
 //! ```
 
