@@ -24,7 +24,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use crate::analysis::cidr::IpNet;
+use crate::analysis::cidr::parse_network;
 use crate::csv::records::{Advance, Splitter};
 use crate::Day;
 
@@ -119,24 +119,13 @@ fn place(text: &str) -> Result<Place, String> {
         }
         return Ok(Place::Block { v6, first, last });
     }
-    let net: IpNet = text
-        .parse()
-        .map_err(|e: crate::analysis::cidr::NetError| e.to_string())?;
-    let (v6, base) = number(net.base());
-    let width = if v6 { 128 } else { 32 };
-    if net.prefix() == width {
-        return Ok(Place::Address(net.base()));
+    let net = parse_network(text).map_err(|e| e.to_string())?;
+    if net.prefix_len() == net.max_prefix_len() {
+        return Ok(Place::Address(net.addr()));
     }
-    let span = if net.prefix() == 0 && v6 {
-        u128::MAX
-    } else {
-        (1u128 << (width - net.prefix())) - 1
-    };
-    Ok(Place::Block {
-        v6,
-        first: base,
-        last: base + span,
-    })
+    let (v6, first) = number(net.network());
+    let (_, last) = number(net.broadcast());
+    Ok(Place::Block { v6, first, last })
 }
 
 impl NetworkContext {
