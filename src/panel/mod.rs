@@ -83,7 +83,8 @@ impl Default for PanelOptions {
 pub enum PanelError {
     /// The day's files could not be read.
     Day(Error),
-    /// The network context file (`nwloc`) is malformed.
+    /// The network context file (`nwloc`) exists but cannot be read (a malformed line is
+    /// only a warning, shown above the listboxes).
     Context(ContextError),
 }
 

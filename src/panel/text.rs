@@ -164,8 +164,7 @@ mod tests {
         let context = NetworkContext::parse(
             b"ip,name\n10.0.0.5,Mail server\n",
             Path::new("networkcontext.csv"),
-        )
-        .unwrap();
+        );
         let text = plain(&lists, &context);
         for expected in [
             "Source IP",
