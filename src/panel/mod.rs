@@ -237,6 +237,15 @@ impl Panel {
     }
 }
 
+/// The panel as text, as the evcxr REPL shows it: the network context's note and skipped
+/// lines, the listbox values with names, and how to score from code.
+impl fmt::Display for Panel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = lock(&self.state);
+        f.write_str(&text::plain(state.lists(), state.context()))
+    }
+}
+
 impl fmt::Debug for Panel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = lock(&self.state);
