@@ -201,3 +201,63 @@ fn names_from_the_network_context_appear_in_the_preview() {
     );
     assert!(preview.to_string().contains("Watched host"));
 }
+
+/// Replaces the day's network context file with `text`; returns its path.
+fn write_context(day: &Day, text: &str) -> PathBuf {
+    let nwloc = day.settings().nwloc.clone();
+    fs::write(&nwloc, text).unwrap();
+    nwloc
+}
+
+#[test]
+fn spot_install_guide_context_without_a_header_names_addresses_in_the_panel() {
+    let (_oa, day) = oa_day(100);
+    let lists = day.listbox_values().unwrap();
+    let (first, second) = (&lists.src_ips[0], &lists.src_ips[1]);
+    // As Spot's install guide writes it: no header, a space after the comma.
+    write_context(&day, &format!("{first}, AnyMachine\n{second}, MySystem\n"));
+    let panel = panel(&day);
+    let shown = panel.to_string();
+    assert!(shown.contains(&format!("{first} (AnyMachine)")), "{shown}");
+    assert!(shown.contains(&format!("{second} (MySystem)")), "{shown}");
+    assert!(!shown.contains("warning"), "{shown}");
+    let preview = panel
+        .preview(&Selection::new().src_ip(first.clone()))
+        .unwrap();
+    assert_eq!(
+        preview.first.connections[0].src_name.as_deref(),
+        Some("AnyMachine")
+    );
+}
+
+#[test]
+fn a_malformed_context_line_is_one_warning_above_the_listboxes_and_the_panel_opens() {
+    let (_oa, day) = oa_day(100);
+    let lists = day.listbox_values().unwrap();
+    let (first, second) = (&lists.src_ips[0], &lists.src_ips[1]);
+    let nwloc = write_context(
+        &day,
+        &format!("srcIP,name\n{first},Watched host\n10.0.0/8,Typo\n{second}, Other host\n"),
+    );
+    let panel = panel(&day);
+    let shown = panel.to_string();
+    let warning = format!(
+        "warning: {}:3:1 (column ip): \"10.0.0/8\" is not an IPv4 or IPv6 address (line skipped)",
+        nwloc.display()
+    );
+    assert_eq!(shown.matches(&warning).count(), 1, "{shown}");
+    assert_eq!(shown.matches("warning").count(), 1, "{shown}");
+    let listboxes = shown.find("Source IP").expect("the listbox table");
+    assert!(shown.find(&warning).unwrap() < listboxes, "{shown}");
+    // The lines before and after the bad one still name their addresses.
+    assert!(
+        shown.contains(&format!("{first} (Watched host)")),
+        "{shown}"
+    );
+    assert!(shown.contains(&format!("{second} (Other host)")), "{shown}");
+    // Scoring works as usual.
+    let report = panel
+        .score(&Selection::new().src_ip(first.clone()), 2)
+        .unwrap();
+    assert!(report.scored > 0);
+}

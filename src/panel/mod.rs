@@ -83,7 +83,8 @@ impl Default for PanelOptions {
 pub enum PanelError {
     /// The day's files could not be read.
     Day(Error),
-    /// The network context file (`nwloc`) is malformed.
+    /// The network context file (`nwloc`) exists but cannot be read (a malformed line is
+    /// only a warning, shown above the listboxes).
     Context(ContextError),
 }
 
@@ -233,6 +234,15 @@ impl Panel {
                 text::emit(state.lists(), state.context());
             }
         }
+    }
+}
+
+/// The panel as text, as the evcxr REPL shows it: the network context's note and skipped
+/// lines, the listbox values with names, and how to score from code.
+impl fmt::Display for Panel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = lock(&self.state);
+        f.write_str(&text::plain(state.lists(), state.context()))
     }
 }
 

@@ -27,19 +27,51 @@ pub(super) fn labelled(lists: &ListboxValues, context: &NetworkContext) -> Listb
     }
 }
 
-/// The panel's text form: the listbox values table and the note.
-pub(super) fn plain(lists: &ListboxValues, context: &NetworkContext) -> String {
-    let mut text = labelled(lists, context).to_string();
-    if let Some(note) = context.note() {
-        text.push_str(&format!("\n{note}"));
+/// What the analyst is told about the network context, once, above the listboxes: why there
+/// are no names (no file), then each skipped line of the file. Flags a warning.
+fn context_remarks(context: &NetworkContext) -> Vec<(bool, String)> {
+    let note = context.note().map(|note| (false, note.to_string()));
+    let warnings = context
+        .warning_lines()
+        .into_iter()
+        .map(|line| (true, format!("warning: {line}")));
+    note.into_iter().chain(warnings).collect()
+}
+
+/// The network context remarks as HTML (empty when there are none): the note in grey, the
+/// warnings in amber.
+pub(super) fn context_html(context: &NetworkContext) -> String {
+    let remarks = context_remarks(context);
+    if remarks.is_empty() {
+        return String::new();
     }
+    let body: String = remarks
+        .iter()
+        .map(|(warning, line)| {
+            let colour = if *warning { "#b54708" } else { "#666" };
+            format!("<div style=\"color:{colour}\">{}</div>", escape(line))
+        })
+        .collect();
+    format!("<div class=\"flow-edge-context\">{body}</div>")
+}
+
+/// The panel's text form: the network context remarks, the listbox values table and the note
+/// on scoring from code.
+pub(super) fn plain(lists: &ListboxValues, context: &NetworkContext) -> String {
+    let mut text = String::new();
+    for (_, line) in context_remarks(context) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text.push_str(&labelled(lists, context).to_string());
     format!("{text}\n{NOTE}")
 }
 
 /// Prints the panel for evcxr: HTML for notebooks, text for the REPL.
 pub(super) fn emit(lists: &ListboxValues, context: &NetworkContext) {
     let html = format!(
-        "{}<pre>{}</pre>",
+        "{}{}<pre>{}</pre>",
+        context_html(context),
         labelled(lists, context).to_html(),
         escape(NOTE)
     );
@@ -164,8 +196,7 @@ mod tests {
         let context = NetworkContext::parse(
             b"ip,name\n10.0.0.5,Mail server\n",
             Path::new("networkcontext.csv"),
-        )
-        .unwrap();
+        );
         let text = plain(&lists, &context);
         for expected in [
             "Source IP",
@@ -176,5 +207,30 @@ mod tests {
         ] {
             assert!(text.contains(expected), "{expected:?} missing from\n{text}");
         }
+    }
+
+    #[test]
+    fn context_warnings_come_once_before_the_listboxes_in_text_and_html() {
+        let lists = ListboxValues {
+            src_ips: vec!["10.0.0.5".into()],
+            dst_ips: vec!["10.0.0.9".into()],
+            sports: vec!["5000".into()],
+            dports: vec!["53".into()],
+            rows_read: 1,
+        };
+        let context = NetworkContext::parse(
+            b"10.0.0.5, Mail server\n10.0.0/8,Typo\n10.0.0.9, DNS\n",
+            Path::new("networkcontext.csv"),
+        );
+        let warning = "warning: networkcontext.csv:2:1 (column ip): \"10.0.0/8\" is not an IPv4 or IPv6 address (line skipped)";
+        let text = plain(&lists, &context);
+        assert_eq!(text.matches(warning).count(), 1, "{text}");
+        assert!(text.starts_with(warning), "{text}");
+        assert!(text.contains("10.0.0.9 (DNS)"), "{text}");
+        let html = context_html(&context);
+        assert_eq!(html.matches("networkcontext.csv:2:1").count(), 1, "{html}");
+        assert!(html.contains("&quot;10.0.0/8&quot;"), "{html}");
+        let clean = NetworkContext::parse(b"10.0.0.5,Mail\n", Path::new("networkcontext.csv"));
+        assert_eq!(context_html(&clean), "");
     }
 }

@@ -5,7 +5,7 @@
 //! outcome goes to the status area, and a failure there is an error message, never a panic.
 
 use super::table::compact_table;
-use super::text::{labelled, preview_summary, save_lines, undo_line};
+use super::text::{context_html, labelled, preview_summary, save_lines, undo_line};
 use super::{lock, PanelOptions, Shared, UndoReport};
 use crate::day::selection::Selection;
 use crate::day::ListboxValues;
@@ -126,12 +126,16 @@ impl PanelView {
         ));
         let preview = Html::new("");
         let scored = Html::new("");
-        let root = VBox::new([
+        // The network context's note and skipped lines, once, above the listboxes.
+        let context = Some(context_html(lock(state).context()))
+            .filter(|html| !html.is_empty())
+            .map(|html| Html::new(html).widget());
+        let root = VBox::new(context.into_iter().chain([
             row.widget(),
             status.widget(),
             preview.widget(),
             scored.widget(),
-        ]);
+        ]));
         root.layout().set_width("100%");
         root.layout().set_overflow("hidden");
 
@@ -336,5 +340,55 @@ impl PanelView {
             (Err(error), _) | (_, Err(error)) => hint_html(&format!("Scored rows: {error}")),
         };
         self.scored.set_value(html);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::context::NetworkContext;
+    use crate::panel::investigation::{Investigation, UploadSettings};
+    use crate::synthetic::{generate_bytes, DaySpec};
+    use std::path::Path;
+    use std::sync::Mutex;
+
+    /// The ids of the panel's top-level widgets, for a day whose context file reads `context`.
+    fn top_level(context: &[u8]) -> (Vec<String>, PanelView) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("flow_scores.csv"),
+            generate_bytes(&DaySpec::new(50, 3)),
+        )
+        .unwrap();
+        let day = crate::Day::open(dir.path()).unwrap();
+        let context = NetworkContext::parse(context, Path::new("networkcontext.csv"));
+        let investigation = Investigation::open(day, context, UploadSettings::default()).unwrap();
+        let state: Shared = Arc::new(Mutex::new(investigation));
+        let options = PanelOptions {
+            interactive: true,
+            ..PanelOptions::default()
+        };
+        let view = PanelView::build(&state, &options);
+        (view.root.child_ids(), view)
+    }
+
+    #[test]
+    fn skipped_context_lines_get_one_banner_above_the_listboxes() {
+        let (clean, view) = top_level(b"10.0.0.1, Mail\n");
+        // The listbox row, then the status, the preview and what was scored.
+        assert_eq!(clean.len(), 4);
+        assert_eq!(clean[1], view.status.model_id());
+
+        let (warned, view) = top_level(b"10.0.0.1, Mail\nnot an address,x\n10.0.0.2,Web\n");
+        // One more widget, before the row.
+        assert_eq!(warned.len(), 5);
+        assert_eq!(
+            warned[2..],
+            [
+                view.status.model_id(),
+                view.preview.model_id(),
+                view.scored.model_id()
+            ]
+        );
     }
 }

@@ -72,6 +72,10 @@ pub fn heuristics(args: &Args, day: Day) -> Result<(), Failure> {
         .map(PathBuf::from)
         .unwrap_or_else(|| day.settings().nwloc.clone());
     let context = NetworkContext::load(&nwloc).map_err(failed)?;
+    // On stderr in both forms, so a JSON reader still gets one document on stdout.
+    for line in context.warning_lines() {
+        eprintln!("warning: {line}");
+    }
     let result = attack_heuristics(&day, threshold)?.with_context(&context);
     if args.switch("json") {
         let sources: Vec<_> = result

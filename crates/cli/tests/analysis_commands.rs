@@ -218,3 +218,31 @@ fn upload_problems_exit_1_and_unknown_options_exit_2() {
     let out = flow_edge(&["upload", day, "--password", "x"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn heuristics_warn_about_a_malformed_context_line_and_keep_the_other_names() {
+    let folder = Folder::new("heuristics-context-warning");
+    write_day(&folder.0);
+    let nwloc = folder.0.join("context.csv");
+    // Spot's form: no header, a space after the comma; line 2 is broken.
+    fs::write(&nwloc, "10.0.0.0/24, Build farm\n10.0.0.0/33, Typo\n").expect("write context");
+
+    let out = flow_edge(&[
+        "heuristics",
+        folder.0.to_str().expect("utf-8"),
+        "--json",
+        "--nwloc",
+        nwloc.to_str().expect("utf-8"),
+    ]);
+
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(result["sources"][0]["name"], "Build farm");
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "warning: {}:2:1 (column ip): \"10.0.0.0/33\" has a prefix length out of range (line skipped)\n",
+            nwloc.display()
+        )
+    );
+}

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::analysis::cidr::IpNet;
+use crate::analysis::cidr::{parse_network, IpNet};
 use crate::error::Problem;
 use crate::Column;
 
@@ -195,11 +195,10 @@ impl Condition {
                         wrong("an IPv4 or IPv6 address")
                     }
                 })?;
-                Operand::Network(IpNet::host(addr))
+                Operand::Network(IpNet::from(addr))
             }
             ValueKind::Address if !ordered => Operand::Network(
-                value
-                    .parse()
+                parse_network(value)
                     .map_err(|e| ConditionError(format!("{name} {}: {e}", comparison.symbol())))?,
             ),
             ValueKind::Text if equality => Operand::Text(value.to_string()),
@@ -261,7 +260,7 @@ impl Condition {
             }
             (Operand::Real(limit), Parsed::Real(v)) => self.comparison.holds(v, *limit),
             (Operand::Network(net), Parsed::Address(addr)) => {
-                let inside = addr.is_some_and(|addr| net.contains(addr));
+                let inside = addr.is_some_and(|addr| net.contains(&addr));
                 match self.comparison {
                     Comparison::Eq | Comparison::In => inside,
                     _ => !inside,
