@@ -51,6 +51,14 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A file the engine replaces by renaming a new version over it is a symbolic link: the
+    /// rename would replace the link, not the file it points to, so nothing is written.
+    LinkedFile {
+        /// The link (`flow_scores.csv`).
+        link: PathBuf,
+        /// Where it points.
+        target: PathBuf,
+    },
 }
 
 /// A place in a file: always the file, usually a line, sometimes a column.
@@ -256,6 +264,15 @@ impl fmt::Display for Error {
                 "{}: recovery journal of an interrupted operation is unreadable ({reason}); \
                  nothing was changed",
                 path.display()
+            ),
+            Error::LinkedFile { link, target } => write!(
+                f,
+                "{}: is a symbolic link to {}; flow-edge writes a new version beside the file \
+                 and renames it into place, which would replace the link rather than the file \
+                 it points to, so nothing was changed (move the file into the day folder, or \
+                 link the whole day folder instead)",
+                link.display(),
+                target.display()
             ),
         }
     }

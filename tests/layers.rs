@@ -96,7 +96,10 @@ fn path_prefix(text: &str) -> String {
 /// Names the crate root re-exports (`pub use day::paths::{DayPaths, …}`) → their module.
 fn root_reexports(lib: &str) -> BTreeMap<String, String> {
     let mut names = BTreeMap::new();
-    for line in lib.lines().filter_map(|l| l.trim().strip_prefix("pub use ")) {
+    for line in lib
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub use "))
+    {
         let line = line.trim_end_matches(';');
         let (module, items) = match line.split_once("::{") {
             Some((module, items)) => (module, items.trim_end_matches('}')),
@@ -206,7 +209,10 @@ fn the_check_sees_the_crate() {
     // Guards the parser: if it stopped finding edges, the tests above would pass vacuously.
     let graph = graph();
     assert!(graph["day::update"].contains("day::recovery"));
-    assert!(graph["analysis::heuristics"].contains("day"), "root re-export of Day");
+    assert!(
+        graph["analysis::heuristics"].contains("day"),
+        "root re-export of Day"
+    );
     assert!(graph["panel::investigation"].contains("spot::upload"));
 }
 

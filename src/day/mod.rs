@@ -19,10 +19,14 @@ use crate::day::selection::Selection;
 use crate::day::sort::SortReport;
 use crate::day::update::UpdateReport;
 use crate::error::Error;
-use crate::io::durable::{create_temporary, finish_temporary, replace, write_to};
+use crate::io::durable::{
+    create_temporary, finish_temporary, remove_if_present, replace, write_to,
+};
+use crate::io::ownership::{create_new_like, Ownership};
 pub use scoring::ScoreReport;
 use std::collections::HashSet;
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// One day of suspicious flows (`flow_scores.csv` and its companion files).
@@ -205,26 +209,30 @@ impl Day {
     /// The feedback file is left as it is.
     pub fn restore_backup(&self) -> Result<(), Error> {
         let _lock = lock_and_recover(&self.paths)?;
-        checked_copy(&self.paths.backup, &self.paths.tmp)?;
+        checked_copy(&self.paths.backup, &self.paths.tmp, &self.paths.flow)?;
         replace(&self.paths.tmp, &self.paths.flow, &self.paths.dir)
     }
 }
 
-/// Copies `flow_scores.csv` to `flow_scores_bu.csv` through a temporary.
+/// Copies `flow_scores.csv` to `flow_scores_bu.csv` through a temporary, with the flow file's
+/// owner, group and permissions.
 fn make_backup(paths: &DayPaths) -> Result<(), Error> {
-    fs::copy(&paths.flow, &paths.backup_tmp)
-        .map_err(|e| Error::io(&paths.backup_tmp, "copying the flows into", e))?;
-    fs::File::open(&paths.backup_tmp)
-        .and_then(|file| file.sync_all())
-        .map_err(|e| Error::io(&paths.backup_tmp, "flushing to disk", e))?;
-    replace(&paths.backup_tmp, &paths.backup, &paths.dir)
+    let tmp = &paths.backup_tmp;
+    remove_if_present(tmp)?;
+    let mut out = create_new_like(tmp, Ownership::model(&paths.flow)?.as_ref())?;
+    let mut flows = fs::File::open(&paths.flow)
+        .map_err(|e| Error::io(&paths.flow, "opening for reading", e))?;
+    io::copy(&mut flows, &mut out).map_err(|e| Error::io(tmp, "copying the flows into", e))?;
+    out.sync_all()
+        .map_err(|e| Error::io(tmp, "flushing to disk", e))?;
+    replace(tmp, &paths.backup, &paths.dir)
 }
 
-/// Copies a flow file block by block, every record checked, so a damaged
-/// one is refused before anything is replaced.
-fn checked_copy(from: &Path, to: &Path) -> Result<(), Error> {
+/// Copies a flow file block by block to the temporary `to` that will replace `target`, every
+/// record checked, so a damaged one is refused before anything is replaced.
+fn checked_copy(from: &Path, to: &Path, target: &Path) -> Result<(), Error> {
     let mut reader = BlockReader::open(from)?;
-    let mut out = create_temporary(to)?;
+    let mut out = create_temporary(to, target)?;
     let copied = (|| {
         write_to(&mut out, to, reader.header())?;
         while let Some(range) = reader.next_block(&mut |_: &Row, _| Ok::<(), Error>(()))? {

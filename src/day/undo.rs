@@ -121,7 +121,7 @@ fn write_restored(paths: &DayPaths, temp: &Path, record: &ScoringRecord) -> Resu
     let mut reader = BlockReader::open(&paths.flow)?;
     let sev_index = reader.schema().slot_or_absent(Column::Sev);
     let rating = char::from(b'0' + record.rating).to_string();
-    let mut out = create_temporary(temp)?;
+    let mut out = create_temporary(temp, &paths.flow)?;
     write_to(&mut out, temp, reader.header())?;
     let mut changes = record.changed.iter().peekable();
     let mut position = 0u64;

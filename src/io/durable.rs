@@ -5,6 +5,7 @@ use crate::error::Error;
 use crate::io::cache::CacheDropper;
 use crate::io::gather::{write_all_vectored, Writeback};
 use crate::io::mapped::FileBytes;
+use crate::io::ownership::create_replacement;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IoSlice, Write};
 use std::ops::Range;
@@ -46,9 +47,10 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
         .map_err(|e| Error::io(dir, "flushing the folder to disk", e))
 }
 
-/// Creates (truncating) a temporary file, written by a background thread.
-pub(crate) fn create_temporary(path: &Path) -> Result<SyncingWriter, Error> {
-    let file = File::create(path).map_err(|e| Error::io(path, "creating", e))?;
+/// Creates the temporary `path` that will replace `target`, with `target`'s owner, group and
+/// permissions ([`create_replacement`]), written by a background thread.
+pub(crate) fn create_temporary(path: &Path, target: &Path) -> Result<SyncingWriter, Error> {
+    let file = create_replacement(path, target)?;
     Ok(SyncingWriter::new(file, path))
 }
 

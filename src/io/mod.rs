@@ -6,4 +6,5 @@ pub(crate) mod durable;
 pub(crate) mod gather;
 pub(crate) mod identity;
 pub(crate) mod mapped;
+pub(crate) mod ownership;
 pub(crate) mod write_ahead;

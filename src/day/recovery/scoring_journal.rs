@@ -22,6 +22,7 @@
 
 use crate::error::Error;
 use crate::io::durable::{remove_if_present, sync_dir};
+use crate::io::ownership::{create_new_like, Ownership};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
@@ -73,9 +74,15 @@ pub(crate) struct Journal {
 }
 
 impl Journal {
-    /// Writes the `begin` line durably (file and folder entry).
-    pub fn begin(path: &Path, dir: &Path, before: FeedbackBefore) -> Result<Journal, Error> {
-        let mut file = File::create(path).map_err(|e| Error::io(path, "creating", e))?;
+    /// Writes the `begin` line durably (file and folder entry), in a new file with `model`'s
+    /// ownership (recovery removed any earlier journal; one still there is an error).
+    pub fn begin(
+        path: &Path,
+        dir: &Path,
+        before: FeedbackBefore,
+        model: Option<&Ownership>,
+    ) -> Result<Journal, Error> {
+        let mut file = create_new_like(path, model)?;
         let body = format!("{MAGIC} begin {}", before.to_words());
         write_line(&mut file, path, &body)?;
         sync_dir(dir)?;
@@ -221,7 +228,7 @@ mod tests {
             len: 1234,
             existed: true,
         };
-        let mut journal = Journal::begin(&path, dir.path(), before).unwrap();
+        let mut journal = Journal::begin(&path, dir.path(), before, None).unwrap();
         assert_eq!(read(&path).unwrap(), Some(JournalState::Begun(before)));
         journal.prepare(&path).unwrap();
         assert_eq!(read(&path).unwrap(), Some(JournalState::Prepared(before)));
@@ -267,7 +274,7 @@ mod tests {
             len: 13,
             existed: true,
         };
-        let journal = Journal::begin(files.journal, files.dir, before).unwrap();
+        let journal = Journal::begin(files.journal, files.dir, before, None).unwrap();
         fs::write(files.tmp, "new flows\n").unwrap();
         fs::write(files.feedback, "old feedback\nscored row\n").unwrap();
         fs::write(files.stale[0], "half sorted").unwrap();

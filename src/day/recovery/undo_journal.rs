@@ -10,14 +10,16 @@ use crate::day::paths::DayPaths;
 use crate::day::recovery::scoring_journal::{self, FeedbackBefore};
 use crate::error::Error;
 use crate::io::durable::{remove_if_present, replace, sync_dir};
-use std::fs::{self, File};
+use crate::io::ownership::{create_new_like, Ownership};
+use std::fs;
 
 const MAGIC: &str = "flow-edge-undo-v1";
 
-/// Writes the journal line that decides the undo, durably.
+/// Writes the journal line that decides the undo, durably, in a new file with the flow file's
+/// ownership (recovery removed any earlier journal; one still there is an error).
 pub(crate) fn decide(paths: &DayPaths, target: FeedbackBefore) -> Result<(), Error> {
     let journal = &paths.undo_journal;
-    let mut file = File::create(journal).map_err(|e| Error::io(journal, "creating", e))?;
+    let mut file = create_new_like(journal, Ownership::model(&paths.flow)?.as_ref())?;
     scoring_journal::write_line(
         &mut file,
         journal,
