@@ -115,6 +115,7 @@ pub use analysis::rules::{apply_rules, ApplyOptions, RuleSet, RulesReport};
 pub use csv::row::Row;
 pub use csv::schema::{Column, Schema};
 pub use day::paths::{DayPaths, Settings, DEFAULT_COFF};
+pub use day::recovery::RecoveryNote;
 pub use day::selection::{Matcher, Selection};
 pub use day::sort::SortReport;
 pub use day::update::UpdateReport;

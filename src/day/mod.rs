@@ -14,7 +14,7 @@ use crate::csv::records::FlowReader;
 use crate::csv::row::Row;
 use crate::csv::schema::{Column, Schema};
 use crate::day::paths::{DayPaths, Settings};
-use crate::day::recovery::lock_and_recover;
+use crate::day::recovery::{lock_and_recover, RecoveryNote};
 use crate::day::selection::Selection;
 use crate::day::sort::SortReport;
 use crate::day::update::UpdateReport;
@@ -35,6 +35,8 @@ pub struct Day {
     paths: DayPaths,
     settings: Settings,
     schema: Schema,
+    /// What recovery found when the day was opened.
+    notes: Vec<RecoveryNote>,
 }
 
 /// The distinct values offered by the four listboxes.
@@ -56,8 +58,9 @@ impl Day {
     /// Opens the day in `dir` (the folder holding `flow_scores.csv`).
     ///
     /// Under the day's lock: finishes or rolls back an operation a crash
-    /// interrupted, reads the header, and makes `flow_scores_bu.csv` if it is
-    /// missing (never overwriting one).
+    /// interrupted (what it found is in [`Day::recovery_notes`]), reads the
+    /// header, and makes `flow_scores_bu.csv` if it is missing (never
+    /// overwriting one).
     pub fn open(dir: impl AsRef<Path>) -> Result<Day, Error> {
         Day::open_paths(DayPaths::for_day_folder(dir.as_ref()))
     }
@@ -70,7 +73,7 @@ impl Day {
 
     /// Opens a day with explicit paths.
     pub fn open_paths(paths: DayPaths) -> Result<Day, Error> {
-        let _lock = lock_and_recover(&paths)?;
+        let recovered = lock_and_recover(&paths)?;
         let schema = FlowReader::open_small(&paths.flow)?.read_header()?.0;
         if !paths.backup.exists() {
             make_backup(&paths)?;
@@ -80,7 +83,16 @@ impl Day {
             paths,
             settings,
             schema,
+            notes: recovered.notes,
         })
+    }
+
+    /// What opening the day found of an operation a crash (or a killed process) interrupted,
+    /// and what it did about it; empty when nothing was interrupted. A scoring rolled back
+    /// must be done again. (Operations later recover in the same way before they write; their
+    /// findings are not kept.)
+    pub fn recovery_notes(&self) -> &[RecoveryNote] {
+        &self.notes
     }
 
     /// The day's settings.

@@ -110,6 +110,7 @@ pub(crate) fn undo(paths: &DayPaths, record: &ScoringRecord) -> Result<FileIdent
         return Err(error);
     }
     undo_journal::decide(paths, record.feedback_before)?;
+    // The feedback was checked above, under the lock: its roll back finds nothing to note.
     undo_journal::finish(paths, record.feedback_before)?;
     Ok(FileIdentity::of(&paths.flow)?)
 }
@@ -240,6 +241,30 @@ mod tests {
         // The next writer, whatever it is, finishes first.
         scored.day.save_and_sort().unwrap();
         assert_eq!(fs::read(&paths.feedback).unwrap(), scored.feedback_before);
+        assert!(!paths.undo_journal.exists());
+    }
+
+    #[test]
+    fn a_decided_undo_whose_feedback_file_was_removed_is_finished_and_reported() {
+        let scored = scored_day();
+        decided_but_unfinished(&scored);
+        let paths = scored.day.paths();
+        fs::remove_file(&paths.feedback).unwrap();
+        let reopened = Day::open(&paths.dir).unwrap();
+        assert_eq!(fs::read(&paths.flow).unwrap(), scored.flow_before);
+        assert!(!paths.feedback.exists());
+        assert_eq!(
+            reopened.recovery_notes(),
+            [
+                crate::RecoveryNote::FeedbackMissing {
+                    path: paths.feedback.clone(),
+                    recorded_len: scored.feedback_before.len() as u64,
+                },
+                crate::RecoveryNote::UndoFinished {
+                    journal: paths.undo_journal.clone()
+                }
+            ]
+        );
         assert!(!paths.undo_journal.exists());
     }
 

@@ -198,6 +198,7 @@ impl<'p> Pass<'p> {
         if let Some((journal, before, writer)) = feedback {
             // Dropping the writer flushes its buffer: truncate after that.
             drop(writer);
+            // The feedback is this pass's own, under the lock: nothing to note.
             scoring_journal::roll_back_feedback(&paths.feedback, before)?;
             drop(journal);
             remove_if_present(&paths.journal)?;

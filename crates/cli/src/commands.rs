@@ -24,12 +24,17 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     }
 }
 
+/// Opens the day; what recovery found of an interrupted operation goes to stderr as warnings.
 fn open(args: &Args) -> Result<Day, Error> {
-    if args.switch("notebook") {
+    let day = if args.switch("notebook") {
         Day::from_notebook_dir(&args.folder)
     } else {
         Day::open(&args.folder)
+    }?;
+    for note in day.recovery_notes() {
+        eprintln!("flow-edge: warning: {note}");
     }
+    Ok(day)
 }
 
 fn lists(args: &Args) -> Result<(), Failure> {

@@ -7,6 +7,7 @@
 //! temporary is removed); with one it is finished.
 
 use crate::day::paths::DayPaths;
+use crate::day::recovery::notes::{remove_stale, RecoveryNote};
 use crate::day::recovery::scoring_journal::{self, FeedbackBefore};
 use crate::error::Error;
 use crate::io::durable::{remove_if_present, replace, sync_dir};
@@ -29,14 +30,19 @@ pub(crate) fn decide(paths: &DayPaths, target: FeedbackBefore) -> Result<(), Err
 }
 
 /// Completes a decided undo: flows renamed into place, feedback cut back, journal removed.
-/// Each step can be repeated, so recovery may run it again after a crash.
-pub(crate) fn finish(paths: &DayPaths, target: FeedbackBefore) -> Result<(), Error> {
+/// Each step can be repeated, so recovery may run it again after a crash. Returns what the
+/// feedback's roll back found (a feedback file gone or shorter than the undo expected).
+pub(crate) fn finish(
+    paths: &DayPaths,
+    target: FeedbackBefore,
+) -> Result<Option<RecoveryNote>, Error> {
     if paths.undo_tmp.exists() {
         replace(&paths.undo_tmp, &paths.flow, &paths.dir)?;
     }
-    scoring_journal::roll_back_feedback(&paths.feedback, target)?;
+    let found = scoring_journal::roll_back_feedback(&paths.feedback, target)?;
     remove_if_present(&paths.undo_journal)?;
-    sync_dir(&paths.dir)
+    sync_dir(&paths.dir)?;
+    Ok(found)
 }
 
 /// The feedback target of a whole journal line, `None` for a torn or foreign one.
@@ -50,22 +56,28 @@ fn parse_journal(text: &str) -> Option<FeedbackBefore> {
     words.next().is_none().then_some(target)
 }
 
-/// Finishes an undo a crash interrupted after it was decided, or forgets one that was not.
-/// Called with the day's lock held.
-pub(crate) fn recover(paths: &DayPaths) -> Result<(), Error> {
+/// Finishes an undo a crash interrupted after it was decided, or forgets one that was not,
+/// and notes what it found. Called with the day's lock held.
+pub(crate) fn recover(paths: &DayPaths, notes: &mut Vec<RecoveryNote>) -> Result<(), Error> {
     let journal = &paths.undo_journal;
     let text = match fs::read(journal) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return remove_if_present(&paths.undo_tmp)
+            return remove_stale(&paths.undo_tmp, notes)
         }
         Err(e) => return Err(Error::io(journal, "reading the journal", e)),
     };
+    let noted = journal.to_path_buf();
     match parse_journal(&text) {
-        Some(target) => finish(paths, target),
+        Some(target) => {
+            notes.extend(finish(paths, target)?);
+            notes.push(RecoveryNote::UndoFinished { journal: noted });
+            Ok(())
+        }
         None => {
             remove_if_present(&paths.undo_tmp)?;
             remove_if_present(journal)?;
+            notes.push(RecoveryNote::UndoDropped { journal: noted });
             sync_dir(&paths.dir)
         }
     }
