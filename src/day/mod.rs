@@ -14,7 +14,7 @@ use crate::csv::records::FlowReader;
 use crate::csv::row::Row;
 use crate::csv::schema::{Column, Schema};
 use crate::day::paths::{DayPaths, Settings};
-use crate::day::recovery::{lock_and_recover, RecoveryNote};
+use crate::day::recovery::{current_version, lock_and_recover, RecoveryNote};
 use crate::day::selection::Selection;
 use crate::day::sort::SortReport;
 use crate::day::update::UpdateReport;
@@ -25,9 +25,10 @@ use crate::io::durable::{
 use crate::io::ownership::{create_new_like, Ownership};
 pub use scoring::ScoreReport;
 use std::collections::HashSet;
-use std::fs;
+use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// One day of suspicious flows (`flow_scores.csv` and its companion files).
 #[derive(Debug, Clone)]
@@ -37,6 +38,18 @@ pub struct Day {
     schema: Schema,
     /// What recovery found when the day was opened.
     notes: Vec<RecoveryNote>,
+    access: Access,
+}
+
+/// How a day was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// By a writer: recovered and backed up; reads open `flow_scores.csv` without locking
+    /// (writers replace it by rename, so an open file is always one whole version).
+    Write,
+    /// To read only: nothing recovered or written; each read picks the version recovery
+    /// would leave, under the shared lock.
+    Read,
 }
 
 /// The distinct values offered by the four listboxes.
@@ -71,7 +84,33 @@ impl Day {
         Day::open_paths(DayPaths::for_notebook_folder(cwd.as_ref())?)
     }
 
-    /// Opens a day with explicit paths.
+    /// Opens the day in `dir` to read it only, for listboxes, heuristics and connections:
+    /// needs read access only and writes nothing (no recovery, no backup). It holds the day's
+    /// shared lock only while it picks the version to read, so writers are held up for an
+    /// instant at most. An operation a crash interrupted is left for the next writer to
+    /// recover; reads see the flows as that recovery will leave them, and
+    /// [`Day::recovery_notes`] says it is pending. The write methods still work where the
+    /// caller may write (they lock and recover first, as always).
+    pub fn open_read_only(dir: impl AsRef<Path>) -> Result<Day, Error> {
+        Day::open_paths_read_only(DayPaths::for_day_folder(dir.as_ref()))
+    }
+
+    /// [`Day::open_read_only`] with explicit paths.
+    pub fn open_paths_read_only(paths: DayPaths) -> Result<Day, Error> {
+        let current = current_version(&paths)?;
+        let schema = FlowReader::small(current.file, &current.path)
+            .read_header()?
+            .0;
+        Ok(Day {
+            settings: Settings::defaults(&paths.context),
+            paths,
+            schema,
+            notes: current.pending.into_iter().collect(),
+            access: Access::Read,
+        })
+    }
+
+    /// Opens a day with explicit paths (and [`DayPaths::lock_wait`]).
     pub fn open_paths(paths: DayPaths) -> Result<Day, Error> {
         let recovered = lock_and_recover(&paths)?;
         let schema = FlowReader::open_small(&paths.flow)?.read_header()?.0;
@@ -84,6 +123,7 @@ impl Day {
             settings,
             schema,
             notes: recovered.notes,
+            access: Access::Write,
         })
     }
 
@@ -105,6 +145,12 @@ impl Day {
         self.settings.coff = coff;
     }
 
+    /// Sets how long each operation waits for the day's lock before it gives up
+    /// ([`DayPaths::lock_wait`]).
+    pub fn set_lock_wait(&mut self, wait: Duration) {
+        self.paths.lock_wait = wait;
+    }
+
     /// Sets the network context file.
     pub fn set_nwloc(&mut self, nwloc: impl Into<PathBuf>) {
         self.settings.nwloc = nwloc.into();
@@ -120,14 +166,31 @@ impl Day {
         &self.schema
     }
 
+    /// The flows to read, open (see [`Access`]), and the path that names them in errors.
+    fn flows(&self) -> Result<(File, PathBuf), Error> {
+        match self.access {
+            Access::Write => {
+                let path = &self.paths.flow;
+                let file =
+                    File::open(path).map_err(|e| Error::io(path, "opening for reading", e))?;
+                Ok((file, path.clone()))
+            }
+            Access::Read => {
+                let current = current_version(&self.paths)?;
+                Ok((current.file, current.path))
+            }
+        }
+    }
+
     /// Calls `visit` with every data row, in file order, in constant memory.
-    /// Reads the current file without locking: writers replace it by atomic
-    /// rename, so a pass always sees one whole version.
+    /// Reads one open version: writers replace the file by atomic rename, so a
+    /// pass always sees one whole version, and does not hold them up.
     pub fn for_each_row<E: From<Error>>(
         &self,
         mut visit: impl FnMut(&Row) -> Result<(), E>,
     ) -> Result<(), E> {
-        let mut reader = BlockReader::open(&self.paths.flow)?;
+        let (file, path) = self.flows()?;
+        let mut reader = BlockReader::of_file(file, &path)?;
         while let Some(block) = reader.next_block(&mut |row: &Row, _| visit(row))? {
             reader.bytes().forget(block);
         }
@@ -138,7 +201,8 @@ impl Day {
     /// unscored rows among the first `coff` data rows, first seen first. Reads
     /// only those rows.
     pub fn listbox_values(&self) -> Result<ListboxValues, Error> {
-        let mut reader = FlowReader::open_small(&self.paths.flow)?;
+        let (file, path) = self.flows()?;
+        let mut reader = FlowReader::small(file, &path);
         let (schema, _) = reader.read_header()?;
         let mut values = ListboxValues::default();
         let mut seen: [HashSet<String>; 4] = Default::default();

@@ -50,6 +50,15 @@ pub enum RecoveryNote {
         /// Its journal.
         journal: PathBuf,
     },
+    /// A day opened to read only found an interrupted operation that only a writer may
+    /// recover: it reads the flows as that recovery will leave them.
+    RecoveryPending {
+        /// The journal of the interrupted operation.
+        journal: PathBuf,
+        /// The file read in the meantime: `flow_scores.csv`, or the finished new version of
+        /// a decided operation that recovery will rename over it.
+        reading: PathBuf,
+    },
     /// A temporary file of an interrupted operation (scoring, save and sort, restore, undo,
     /// backup) was removed; it had replaced nothing.
     StaleTemporaryRemoved {
@@ -100,6 +109,14 @@ impl fmt::Display for RecoveryNote {
                 "{}: an undo was interrupted before it was decided; it did not happen, and \
                  the scoring it was taking back is still in both files",
                 journal.display()
+            ),
+            RecoveryNote::RecoveryPending { journal, reading } => write!(
+                f,
+                "{}: an interrupted operation awaits recovery by the next command that writes \
+                 the day (this one only reads); reading {}, the flows as recovery will leave \
+                 them (the feedback file may differ until then)",
+                journal.display(),
+                reading.display()
             ),
             RecoveryNote::StaleTemporaryRemoved { path } => write!(
                 f,

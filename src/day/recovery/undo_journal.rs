@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::io::durable::{remove_if_present, replace, sync_dir};
 use crate::io::ownership::{create_new_like, Ownership};
 use std::fs;
+use std::path::Path;
 
 const MAGIC: &str = "flow-edge-undo-v1";
 
@@ -56,25 +57,42 @@ fn parse_journal(text: &str) -> Option<FeedbackBefore> {
     words.next().is_none().then_some(target)
 }
 
+/// What an undo journal records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UndoState {
+    /// Its line never reached the disk whole: the undo did not happen.
+    Undecided,
+    /// The undo is decided, with the feedback length to cut back to: it is to be finished.
+    Decided(FeedbackBefore),
+}
+
+/// Reads the undo journal at `path`, if there is one.
+pub(crate) fn read(path: &Path) -> Result<Option<UndoState>, Error> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(
+            parse_journal(&String::from_utf8_lossy(&bytes))
+                .map_or(UndoState::Undecided, UndoState::Decided),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, "reading the journal", e)),
+    }
+}
+
 /// Finishes an undo a crash interrupted after it was decided, or forgets one that was not,
 /// and notes what it found. Called with the day's lock held.
 pub(crate) fn recover(paths: &DayPaths, notes: &mut Vec<RecoveryNote>) -> Result<(), Error> {
     let journal = &paths.undo_journal;
-    let text = match fs::read(journal) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return remove_stale(&paths.undo_tmp, notes)
-        }
-        Err(e) => return Err(Error::io(journal, "reading the journal", e)),
+    let Some(state) = read(journal)? else {
+        return remove_stale(&paths.undo_tmp, notes);
     };
     let noted = journal.to_path_buf();
-    match parse_journal(&text) {
-        Some(target) => {
+    match state {
+        UndoState::Decided(target) => {
             notes.extend(finish(paths, target)?);
             notes.push(RecoveryNote::UndoFinished { journal: noted });
             Ok(())
         }
-        None => {
+        UndoState::Undecided => {
             remove_if_present(&paths.undo_tmp)?;
             remove_if_present(journal)?;
             notes.push(RecoveryNote::UndoDropped { journal: noted });
