@@ -61,16 +61,21 @@ impl DayLock {
     }
 }
 
+/// Opens the lock file for writing, creating it if there is none. Another process creating
+/// it at the same moment makes the creation fail: its file is opened instead (a few times at
+/// most: only something deleting lock files as fast as they appear would exhaust them).
 fn open_or_create(path: &Path, model: Option<&Ownership>) -> Result<File, Error> {
+    let mut attempts = 3;
     loop {
-        match OpenOptions::new().read(true).write(true).open(path) {
+        let opened = OpenOptions::new().read(true).write(true).open(path);
+        match opened {
             Ok(file) => return Ok(file),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound && attempts > 0 => {}
             Err(e) => return Err(Error::io(path, "opening the lock file", e)),
         }
+        attempts -= 1;
         match create_new_like(path, model) {
             Ok(file) => return Ok(file),
-            // Another process created it meanwhile: open theirs.
             Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::AlreadyExists => {}
             Err(error) => return Err(error),
         }
