@@ -8,6 +8,7 @@
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 /// Everything that can go wrong in the engine.
 #[derive(Debug)]
@@ -51,6 +52,48 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The day's lock stayed taken for as long as the operation was allowed to wait
+    /// ([`crate::DayPaths::lock_wait`]): another operation is under way, or stuck.
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// How long the operation waited.
+        waited: Duration,
+        /// Who holds the lock, as far as can be told (empty when that cannot be told).
+        holders: Vec<LockHolder>,
+    },
+    /// A file the engine replaces by renaming a new version over it is a symbolic link: the
+    /// rename would replace the link, not the file it points to, so nothing is written.
+    LinkedFile {
+        /// The link (`flow_scores.csv`).
+        link: PathBuf,
+        /// Where it points.
+        target: PathBuf,
+    },
+}
+
+/// A process that holds a day's lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockHolder {
+    /// Its process id.
+    pub pid: u32,
+    /// Its command line, when it can be told.
+    pub command: Option<String>,
+    /// When it took the lock, when it recorded that (flow-edge operations do).
+    pub since: Option<SystemTime>,
+}
+
+impl fmt::Display for LockHolder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "pid {}", self.pid)?;
+        if let Some(command) = &self.command {
+            write!(f, " ({command})")?;
+        }
+        if let Some(held) = self.since.and_then(|since| since.elapsed().ok()) {
+            write!(f, ", holding it for {} s", held.as_secs())?;
+        }
+        Ok(())
+    }
 }
 
 /// A place in a file: always the file, usually a line, sometimes a column.
@@ -256,6 +299,39 @@ impl fmt::Display for Error {
                 "{}: recovery journal of an interrupted operation is unreadable ({reason}); \
                  nothing was changed",
                 path.display()
+            ),
+            Error::Locked {
+                path,
+                waited,
+                holders,
+            } => {
+                write!(f, "{}: the day is busy: ", path.display())?;
+                if holders.is_empty() {
+                    write!(f, "another process holds its lock")?;
+                } else {
+                    write!(f, "its lock is held by ")?;
+                    for (at, holder) in holders.iter().enumerate() {
+                        if at > 0 {
+                            write!(f, ", ")?;
+                        }
+                        write!(f, "{holder}")?;
+                    }
+                }
+                write!(
+                    f,
+                    "; gave up after waiting {:.1} s, nothing was changed (try again once it is \
+                     done)",
+                    waited.as_secs_f64()
+                )
+            }
+            Error::LinkedFile { link, target } => write!(
+                f,
+                "{}: is a symbolic link to {}; flow-edge writes a new version beside the file \
+                 and renames it into place, which would replace the link rather than the file \
+                 it points to, so nothing was changed (move the file into the day folder, or \
+                 link the whole day folder instead)",
+                link.display(),
+                target.display()
             ),
         }
     }

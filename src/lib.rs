@@ -47,7 +47,22 @@
 //! length and `.tmp` removed; after it the rename is completed. So a scoring
 //! is in both files or in neither, and the feedback file never keeps a torn
 //! line. Sorting and restoring change one file only and need no journal;
-//! their stale temporaries are removed by the next writer.
+//! their stale temporaries are removed by the next writer. What recovery
+//! found is told ([`Day::recovery_notes`], warnings from the command line);
+//! a feedback file removed since the interruption is noted, not an error.
+//!
+//! ## Shared days
+//!
+//! Every file the engine writes keeps the mode, and where the process may
+//! the owner and group, of the file it replaces; new files (the backup, a
+//! first feedback file, the journals, the lock file) take those of
+//! `flow_scores.csv`. A `flow_scores.csv` that is a symbolic link is refused
+//! by every writer ([`Error::LinkedFile`]): renaming over it would replace
+//! the link. [`Day::open_read_only`] needs read access only and writes
+//! nothing: it takes the lock shared, only while it picks the version to
+//! read (the one recovery of an interrupted operation would leave). Every
+//! wait for the lock is bounded ([`DayPaths::lock_wait`], 30 s by default);
+//! [`Error::Locked`] names the holder's pid, command and time held.
 //!
 //! ## The feedback file
 //!
@@ -115,11 +130,12 @@ pub use analysis::heuristics::{attack_heuristics, Heuristics};
 pub use analysis::rules::{apply_rules, ApplyOptions, RuleSet, RulesReport};
 pub use csv::row::Row;
 pub use csv::schema::{Column, Schema};
-pub use day::paths::{DayPaths, Settings, DEFAULT_COFF};
+pub use day::paths::{DayPaths, Settings, DEFAULT_COFF, DEFAULT_LOCK_WAIT};
+pub use day::recovery::RecoveryNote;
 pub use day::selection::{Matcher, Selection};
 pub use day::sort::SortReport;
 pub use day::update::UpdateReport;
 pub use day::{Day, ListboxValues, ScoreReport, ScoringRecord, UndoError};
-pub use error::{Error, Position, Problem};
+pub use error::{Error, LockHolder, Position, Problem};
 #[cfg(feature = "panel")]
 pub use panel::{Panel, PanelOptions};

@@ -25,6 +25,7 @@ use crate::csv::split::{unescape_into, FieldSpan};
 use crate::error::{Error, Position, Problem};
 use crate::io::durable::MappedBlock;
 use crate::io::mapped::FileBytes;
+use std::fs::File;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
@@ -296,6 +297,11 @@ impl BlockReader {
     /// Opens a flow file and reads its header.
     pub fn open(path: &Path) -> Result<BlockReader, Error> {
         BlockReader::open_sized(path, BLOCK)
+    }
+
+    /// Like `open`, over the open flow file `file` (`path` names it in errors).
+    pub fn of_file(file: File, path: &Path) -> Result<BlockReader, Error> {
+        BlockReader::over(path, Arc::new(FileBytes::streaming(file, path)?), BLOCK)
     }
 
     /// Like `open`, scanning `block` bytes at a time.

@@ -265,7 +265,12 @@ impl FlowReader<File> {
     /// Opens a flow file for reading only its first rows.
     pub fn open_small(path: &Path) -> Result<FlowReader<File>, Error> {
         let file = File::open(path).map_err(|e| Error::io(path, "opening for reading", e))?;
-        Ok(FlowReader::new(file, path, 16 * 1024))
+        Ok(FlowReader::small(file, path))
+    }
+
+    /// Reads only the first rows of the open flow file `file` (`path` names it in errors).
+    pub fn small(file: File, path: &Path) -> FlowReader<File> {
+        FlowReader::new(file, path, 16 * 1024)
     }
 }
 

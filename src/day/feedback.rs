@@ -26,6 +26,7 @@ use crate::csv::schema::Schema;
 use crate::day::recovery::scoring_journal::FeedbackBefore;
 use crate::error::{Error, Position, Problem};
 use crate::io::durable::write_to;
+use crate::io::ownership::{create_new_like, Ownership};
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -82,13 +83,18 @@ impl FeedbackPlan {
         })
     }
 
-    /// Opens the file for appending and writes the header if it is new.
-    pub fn open(self) -> Result<FeedbackWriter, Error> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(|e| Error::io(&self.path, "opening for appending", e))?;
+    /// Opens the file for appending and writes the header if it is new. A new file takes
+    /// `model`'s owner, group and permissions (the flow file's: the feedback is as private as
+    /// the flows it copies).
+    pub fn open(self, model: Option<&Ownership>) -> Result<FeedbackWriter, Error> {
+        let file = if self.before.existed {
+            OpenOptions::new()
+                .append(true)
+                .open(&self.path)
+                .map_err(|e| Error::io(&self.path, "opening for appending", e))?
+        } else {
+            create_new_like(&self.path, model)?
+        };
         let mut writer = FeedbackWriter {
             out: BufWriter::with_capacity(1 << 16, file),
             path: self.path,

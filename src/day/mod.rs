@@ -14,16 +14,21 @@ use crate::csv::records::FlowReader;
 use crate::csv::row::Row;
 use crate::csv::schema::{Column, Schema};
 use crate::day::paths::{DayPaths, Settings};
-use crate::day::recovery::lock_and_recover;
+use crate::day::recovery::{current_version, lock_and_recover, RecoveryNote};
 use crate::day::selection::Selection;
 use crate::day::sort::SortReport;
 use crate::day::update::UpdateReport;
 use crate::error::Error;
-use crate::io::durable::{create_temporary, finish_temporary, replace, write_to};
+use crate::io::durable::{
+    create_temporary, finish_temporary, remove_if_present, replace, write_to,
+};
+use crate::io::ownership::{create_new_like, Ownership};
 pub use scoring::ScoreReport;
 use std::collections::HashSet;
-use std::fs;
+use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 pub use undo::{ScoringRecord, UndoError};
 
 /// One day of suspicious flows (`flow_scores.csv` and its companion files).
@@ -32,6 +37,20 @@ pub struct Day {
     paths: DayPaths,
     settings: Settings,
     schema: Schema,
+    /// What recovery found when the day was opened.
+    notes: Vec<RecoveryNote>,
+    access: Access,
+}
+
+/// How a day was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// By a writer: recovered and backed up; reads open `flow_scores.csv` without locking
+    /// (writers replace it by rename, so an open file is always one whole version).
+    Write,
+    /// To read only: nothing recovered or written; each read picks the version recovery
+    /// would leave, under the shared lock.
+    Read,
 }
 
 /// The distinct values offered by the four listboxes.
@@ -53,8 +72,9 @@ impl Day {
     /// Opens the day in `dir` (the folder holding `flow_scores.csv`).
     ///
     /// Under the day's lock: finishes or rolls back an operation a crash
-    /// interrupted, reads the header, and makes `flow_scores_bu.csv` if it is
-    /// missing (never overwriting one).
+    /// interrupted (what it found is in [`Day::recovery_notes`]), reads the
+    /// header, and makes `flow_scores_bu.csv` if it is missing (never
+    /// overwriting one).
     pub fn open(dir: impl AsRef<Path>) -> Result<Day, Error> {
         Day::open_paths(DayPaths::for_day_folder(dir.as_ref()))
     }
@@ -65,9 +85,35 @@ impl Day {
         Day::open_paths(DayPaths::for_notebook_folder(cwd.as_ref())?)
     }
 
-    /// Opens a day with explicit paths.
+    /// Opens the day in `dir` to read it only, for listboxes, heuristics and connections:
+    /// needs read access only and writes nothing (no recovery, no backup). It holds the day's
+    /// shared lock only while it picks the version to read, so writers are held up for an
+    /// instant at most. An operation a crash interrupted is left for the next writer to
+    /// recover; reads see the flows as that recovery will leave them, and
+    /// [`Day::recovery_notes`] says it is pending. The write methods still work where the
+    /// caller may write (they lock and recover first, as always).
+    pub fn open_read_only(dir: impl AsRef<Path>) -> Result<Day, Error> {
+        Day::open_paths_read_only(DayPaths::for_day_folder(dir.as_ref()))
+    }
+
+    /// [`Day::open_read_only`] with explicit paths.
+    pub fn open_paths_read_only(paths: DayPaths) -> Result<Day, Error> {
+        let current = current_version(&paths)?;
+        let schema = FlowReader::small(current.file, &current.path)
+            .read_header()?
+            .0;
+        Ok(Day {
+            settings: Settings::defaults(&paths.context),
+            paths,
+            schema,
+            notes: current.pending.into_iter().collect(),
+            access: Access::Read,
+        })
+    }
+
+    /// Opens a day with explicit paths (and [`DayPaths::lock_wait`]).
     pub fn open_paths(paths: DayPaths) -> Result<Day, Error> {
-        let _lock = lock_and_recover(&paths)?;
+        let recovered = lock_and_recover(&paths)?;
         let schema = FlowReader::open_small(&paths.flow)?.read_header()?.0;
         if !paths.backup.exists() {
             make_backup(&paths)?;
@@ -77,7 +123,17 @@ impl Day {
             paths,
             settings,
             schema,
+            notes: recovered.notes,
+            access: Access::Write,
         })
+    }
+
+    /// What opening the day found of an operation a crash (or a killed process) interrupted,
+    /// and what it did about it; empty when nothing was interrupted. A scoring rolled back
+    /// must be done again. (Operations later recover in the same way before they write; their
+    /// findings are not kept.)
+    pub fn recovery_notes(&self) -> &[RecoveryNote] {
+        &self.notes
     }
 
     /// The day's settings.
@@ -88,6 +144,12 @@ impl Day {
     /// Sets how many rows fill the listboxes.
     pub fn set_coff(&mut self, coff: usize) {
         self.settings.coff = coff;
+    }
+
+    /// Sets how long each operation waits for the day's lock before it gives up
+    /// ([`DayPaths::lock_wait`]).
+    pub fn set_lock_wait(&mut self, wait: Duration) {
+        self.paths.lock_wait = wait;
     }
 
     /// Sets the network context file.
@@ -105,14 +167,31 @@ impl Day {
         &self.schema
     }
 
+    /// The flows to read, open (see [`Access`]), and the path that names them in errors.
+    fn flows(&self) -> Result<(File, PathBuf), Error> {
+        match self.access {
+            Access::Write => {
+                let path = &self.paths.flow;
+                let file =
+                    File::open(path).map_err(|e| Error::io(path, "opening for reading", e))?;
+                Ok((file, path.clone()))
+            }
+            Access::Read => {
+                let current = current_version(&self.paths)?;
+                Ok((current.file, current.path))
+            }
+        }
+    }
+
     /// Calls `visit` with every data row, in file order, in constant memory.
-    /// Reads the current file without locking: writers replace it by atomic
-    /// rename, so a pass always sees one whole version.
+    /// Reads one open version: writers replace the file by atomic rename, so a
+    /// pass always sees one whole version, and does not hold them up.
     pub fn for_each_row<E: From<Error>>(
         &self,
         mut visit: impl FnMut(&Row) -> Result<(), E>,
     ) -> Result<(), E> {
-        let mut reader = BlockReader::open(&self.paths.flow)?;
+        let (file, path) = self.flows()?;
+        let mut reader = BlockReader::of_file(file, &path)?;
         while let Some(block) = reader.next_block(&mut |row: &Row, _| visit(row))? {
             reader.bytes().forget(block);
         }
@@ -123,7 +202,8 @@ impl Day {
     /// unscored rows among the first `coff` data rows, first seen first. Reads
     /// only those rows.
     pub fn listbox_values(&self) -> Result<ListboxValues, Error> {
-        let mut reader = FlowReader::open_small(&self.paths.flow)?;
+        let (file, path) = self.flows()?;
+        let mut reader = FlowReader::small(file, &path);
         let (schema, _) = reader.read_header()?;
         let mut values = ListboxValues::default();
         let mut seen: [HashSet<String>; 4] = Default::default();
@@ -223,26 +303,30 @@ impl Day {
     /// The feedback file is left as it is.
     pub fn restore_backup(&self) -> Result<(), Error> {
         let _lock = lock_and_recover(&self.paths)?;
-        checked_copy(&self.paths.backup, &self.paths.tmp)?;
+        checked_copy(&self.paths.backup, &self.paths.tmp, &self.paths.flow)?;
         replace(&self.paths.tmp, &self.paths.flow, &self.paths.dir)
     }
 }
 
-/// Copies `flow_scores.csv` to `flow_scores_bu.csv` through a temporary.
+/// Copies `flow_scores.csv` to `flow_scores_bu.csv` through a temporary, with the flow file's
+/// owner, group and permissions.
 fn make_backup(paths: &DayPaths) -> Result<(), Error> {
-    fs::copy(&paths.flow, &paths.backup_tmp)
-        .map_err(|e| Error::io(&paths.backup_tmp, "copying the flows into", e))?;
-    fs::File::open(&paths.backup_tmp)
-        .and_then(|file| file.sync_all())
-        .map_err(|e| Error::io(&paths.backup_tmp, "flushing to disk", e))?;
-    replace(&paths.backup_tmp, &paths.backup, &paths.dir)
+    let tmp = &paths.backup_tmp;
+    remove_if_present(tmp)?;
+    let mut out = create_new_like(tmp, Ownership::model(&paths.flow)?.as_ref())?;
+    let mut flows = fs::File::open(&paths.flow)
+        .map_err(|e| Error::io(&paths.flow, "opening for reading", e))?;
+    io::copy(&mut flows, &mut out).map_err(|e| Error::io(tmp, "copying the flows into", e))?;
+    out.sync_all()
+        .map_err(|e| Error::io(tmp, "flushing to disk", e))?;
+    replace(tmp, &paths.backup, &paths.dir)
 }
 
-/// Copies a flow file block by block, every record checked, so a damaged
-/// one is refused before anything is replaced.
-fn checked_copy(from: &Path, to: &Path) -> Result<(), Error> {
+/// Copies a flow file block by block to the temporary `to` that will replace `target`, every
+/// record checked, so a damaged one is refused before anything is replaced.
+fn checked_copy(from: &Path, to: &Path, target: &Path) -> Result<(), Error> {
     let mut reader = BlockReader::open(from)?;
-    let mut out = create_temporary(to)?;
+    let mut out = create_temporary(to, target)?;
     let copied = (|| {
         write_to(&mut out, to, reader.header())?;
         while let Some(range) = reader.next_block(&mut |_: &Row, _| Ok::<(), Error>(()))? {

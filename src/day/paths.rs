@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
 
 /// File names inside a day folder (`<oa>/data/flow/<date>/`).
 pub(crate) const FLOW: &str = "flow_scores.csv";
@@ -10,6 +11,9 @@ const FEEDBACK: &str = "flow_scores_fb.csv";
 
 /// Default number of rows used to fill the listboxes (the original's `coff`).
 pub const DEFAULT_COFF: usize = 250;
+
+/// How long an operation waits for the day's lock by default (see [`DayPaths::lock_wait`]).
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(30);
 
 /// Every file the engine reads or writes for one day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +43,11 @@ pub struct DayPaths {
     /// The context folder (`<oa>/context/`, or the day folder when the day
     /// does not sit in an OA tree).
     pub context: PathBuf,
+    /// How long an operation on these files waits for the day's lock before it gives up with
+    /// [`Error::Locked`] naming the holder ([`DEFAULT_LOCK_WAIT`] unless set). It travels with
+    /// the paths because every operation is handed them: set it before [`crate::Day::open_paths`]
+    /// to bound the open's wait too, or later with [`crate::Day::set_lock_wait`].
+    pub lock_wait: Duration,
 }
 
 impl DayPaths {
@@ -58,6 +67,7 @@ impl DayPaths {
             undo_tmp: file(&format!("{FLOW}.undo")),
             undo_journal: file(&format!("{FLOW}.undo-journal")),
             context: context.to_path_buf(),
+            lock_wait: DEFAULT_LOCK_WAIT,
         }
     }
 

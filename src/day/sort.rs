@@ -97,7 +97,7 @@ fn write_sorted<'s, 'd: 's>(
     scope: &'s Scope<'s, '_>,
 ) -> Result<Vec<Entry>, Error> {
     let data: &'d [u8] = file;
-    let mut ahead = WriteAhead::start(scope, GatherWriter::create(&paths.new)?, data);
+    let mut ahead = WriteAhead::start(scope, GatherWriter::create(&paths.new, &paths.flow)?, data);
     let indexed = index(rows, &mut |ranges, handed| ahead.hand(ranges, handed));
     let (mut out, handed) = ahead.finish()?;
     let (header_len, line_end, entries, keys) = indexed?;

@@ -118,6 +118,7 @@ pub(crate) fn undo(paths: &DayPaths, record: &ScoringRecord) -> Result<FileIdent
         return Err(error);
     }
     undo_journal::decide(paths, record.feedback_before)?;
+    // The feedback was checked above, under the lock: its roll back finds nothing to note.
     undo_journal::finish(paths, record.feedback_before)?;
     Ok(FileIdentity::of(&paths.flow)?)
 }
@@ -129,7 +130,7 @@ fn write_restored(paths: &DayPaths, temp: &Path, record: &ScoringRecord) -> Resu
     let mut reader = BlockReader::open(&paths.flow)?;
     let sev_index = reader.schema().slot_or_absent(Column::Sev);
     let rating = char::from(b'0' + record.rating).to_string();
-    let mut out = create_temporary(temp)?;
+    let mut out = create_temporary(temp, &paths.flow)?;
     write_to(&mut out, temp, reader.header())?;
     let mut changes = record.changed.iter().peekable();
     let mut position = 0u64;
@@ -248,6 +249,30 @@ mod tests {
         // The next writer, whatever it is, finishes first.
         scored.day.save_and_sort().unwrap();
         assert_eq!(fs::read(&paths.feedback).unwrap(), scored.feedback_before);
+        assert!(!paths.undo_journal.exists());
+    }
+
+    #[test]
+    fn a_decided_undo_whose_feedback_file_was_removed_is_finished_and_reported() {
+        let scored = scored_day();
+        decided_but_unfinished(&scored);
+        let paths = scored.day.paths();
+        fs::remove_file(&paths.feedback).unwrap();
+        let reopened = Day::open(&paths.dir).unwrap();
+        assert_eq!(fs::read(&paths.flow).unwrap(), scored.flow_before);
+        assert!(!paths.feedback.exists());
+        assert_eq!(
+            reopened.recovery_notes(),
+            [
+                crate::RecoveryNote::FeedbackMissing {
+                    path: paths.feedback.clone(),
+                    recorded_len: scored.feedback_before.len() as u64,
+                },
+                crate::RecoveryNote::UndoFinished {
+                    journal: paths.undo_journal.clone()
+                }
+            ]
+        );
         assert!(!paths.undo_journal.exists());
     }
 

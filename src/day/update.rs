@@ -19,6 +19,7 @@ use crate::io::durable::{
     create_temporary, drop_in_background, finish_temporary, remove_if_present, replace, sync_dir,
     write_to, SyncingWriter,
 };
+use crate::io::ownership::Ownership;
 use std::ops::Range;
 
 /// What an update pass did.
@@ -81,7 +82,7 @@ impl<'p> Pass<'p> {
         } else {
             None
         };
-        let mut tmp = create_temporary(&paths.tmp)?;
+        let mut tmp = create_temporary(&paths.tmp, &paths.flow)?;
         write_to(&mut tmp, &paths.tmp, &header)?;
         let mut pass = Pass {
             paths,
@@ -90,9 +91,12 @@ impl<'p> Pass<'p> {
             feedback: None,
         };
         if let Some(plan) = plan {
+            // The journal and a new feedback file are the day's files too: they take the
+            // flow file's owner, group and permissions.
+            let model = Ownership::model(&paths.flow)?;
             let before = plan.before;
-            let journal = Journal::begin(&paths.journal, &paths.dir, before)?;
-            pass.feedback = Some((journal, before, plan.open()?));
+            let journal = Journal::begin(&paths.journal, &paths.dir, before, model.as_ref())?;
+            pass.feedback = Some((journal, before, plan.open(model.as_ref())?));
         }
         Ok(pass)
     }
@@ -194,6 +198,7 @@ impl<'p> Pass<'p> {
         if let Some((journal, before, writer)) = feedback {
             // Dropping the writer flushes its buffer: truncate after that.
             drop(writer);
+            // The feedback is this pass's own, under the lock: nothing to note.
             scoring_journal::roll_back_feedback(&paths.feedback, before)?;
             drop(journal);
             remove_if_present(&paths.journal)?;

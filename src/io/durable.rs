@@ -1,11 +1,13 @@
-//! The small steps every crash-safe write is made of: an exclusive lock per
-//! day, fsync of files and folders, atomic replacement.
+//! The small steps every crash-safe write is made of: temporaries written on a
+//! thread of their own, fsync of files and folders, atomic replacement. (The
+//! day's lock is [`crate::io::lock`].)
 
 use crate::error::Error;
 use crate::io::cache::CacheDropper;
 use crate::io::gather::{write_all_vectored, Writeback};
 use crate::io::mapped::FileBytes;
-use std::fs::{self, File, OpenOptions};
+use crate::io::ownership::create_replacement;
+use std::fs::{self, File};
 use std::io::{self, IoSlice, Write};
 use std::ops::Range;
 use std::path::Path;
@@ -14,31 +16,6 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-/// The exclusive lock of a day, held by one writer at a time across
-/// processes. Released when dropped (closing the file releases the lock).
-///
-/// The lock file is never deleted: deleting it would let a second process
-/// lock a new file while a first one still holds the old.
-#[derive(Debug)]
-pub(crate) struct DayLock {
-    _file: File,
-}
-
-impl DayLock {
-    /// Waits until the day's lock is free and takes it.
-    pub fn acquire(path: &Path) -> Result<DayLock, Error> {
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(|e| Error::io(path, "opening the lock file", e))?;
-        file.lock()
-            .map_err(|e| Error::io(path, "locking the day", e))?;
-        Ok(DayLock { _file: file })
-    }
-}
-
 /// Flushes a folder's entries (new, renamed, removed names) to disk.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
     File::open(dir)
@@ -46,9 +23,10 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
         .map_err(|e| Error::io(dir, "flushing the folder to disk", e))
 }
 
-/// Creates (truncating) a temporary file, written by a background thread.
-pub(crate) fn create_temporary(path: &Path) -> Result<SyncingWriter, Error> {
-    let file = File::create(path).map_err(|e| Error::io(path, "creating", e))?;
+/// Creates the temporary `path` that will replace `target`, with `target`'s owner, group and
+/// permissions ([`create_replacement`]), written by a background thread.
+pub(crate) fn create_temporary(path: &Path, target: &Path) -> Result<SyncingWriter, Error> {
+    let file = create_replacement(path, target)?;
     Ok(SyncingWriter::new(file, path))
 }
 

@@ -12,6 +12,7 @@
 //! not wait for it.
 
 use crate::error::Error;
+use crate::io::ownership::create_replacement;
 use std::fs::File;
 use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::ops::Range;
@@ -56,9 +57,10 @@ enum Piece<'a> {
 }
 
 impl<'a> GatherWriter<'a> {
-    /// Creates (truncating) the temporary `path`.
-    pub fn create(path: &Path) -> Result<GatherWriter<'a>, Error> {
-        let file = File::create(path).map_err(|e| Error::io(path, "creating", e))?;
+    /// Creates the temporary `path` that will replace `target`, with `target`'s owner, group
+    /// and permissions.
+    pub fn create(path: &Path, target: &Path) -> Result<GatherWriter<'a>, Error> {
+        let file = create_replacement(path, target)?;
         Ok(GatherWriter {
             file,
             path: path.to_path_buf(),
@@ -247,7 +249,7 @@ mod tests {
         let big: Vec<u8> = (0..3 * BYTES_PER_WRITE + 17).map(|i| i as u8).collect();
         let small: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
         let mut expected = Vec::new();
-        let mut out = GatherWriter::create(&path).unwrap();
+        let mut out = GatherWriter::create(&path, &dir.path().join("out")).unwrap();
         // More pieces than one `writev` takes, empty ones, and pieces larger
         // than a batch.
         for (at, piece) in small.chunks(3).enumerate() {
@@ -268,7 +270,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.new");
         let long = vec![b'x'; 2 * COPY_BELOW];
-        let mut out = GatherWriter::create(&path).unwrap();
+        let mut out = GatherWriter::create(&path, &dir.path().join("out")).unwrap();
         out.push(&[]).unwrap();
         out.truncate(0).unwrap();
         out.push(&long).unwrap();
@@ -282,7 +284,7 @@ mod tests {
     fn a_truncated_file_goes_on_from_the_cut() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.new");
-        let mut out = GatherWriter::create(&path).unwrap();
+        let mut out = GatherWriter::create(&path, &dir.path().join("out")).unwrap();
         out.push(b"header\nrow 1\nrow 2\n").unwrap();
         out.truncate(13).unwrap();
         out.push(b"row 3\n").unwrap();

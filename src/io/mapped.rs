@@ -17,7 +17,7 @@
 //! pages past the new end raises `SIGBUS` and the process dies (a read would
 //! have returned an error or short data instead). flow-edge never truncates
 //! or rewrites a day's files in place: every writer takes the day's lock
-//! ([`crate::io::durable::DayLock`]) and replaces files by renaming a finished
+//! ([`crate::io::lock::DayLock`]) and replaces files by renaming a finished
 //! temporary over them, which leaves a mapped (old) file untouched. Only a
 //! program outside flow-edge that rewrites `flow_scores.csv` in place during
 //! a pass could cause the signal (the original notebook did, with
@@ -71,8 +71,18 @@ impl FileBytes {
         FileBytes::open_with(path, Faulting::AsRead)
     }
 
+    /// Like [`FileBytes::open_streaming`], for a file already open (`path` names it in
+    /// errors): a reader that picked its version under the day's lock.
+    pub fn streaming(file: File, path: &Path) -> Result<FileBytes, Error> {
+        FileBytes::of_file(file, path, Faulting::AsRead)
+    }
+
     fn open_with(path: &Path, faulting: Faulting) -> Result<FileBytes, Error> {
         let file = File::open(path).map_err(|e| Error::io(path, "opening for reading", e))?;
+        FileBytes::of_file(file, path, faulting)
+    }
+
+    fn of_file(file: File, path: &Path, faulting: Faulting) -> Result<FileBytes, Error> {
         let len = file
             .metadata()
             .map_err(|e| Error::io(path, "reading the size of", e))?

@@ -5,5 +5,7 @@ pub(crate) mod cache;
 pub(crate) mod durable;
 pub(crate) mod gather;
 pub(crate) mod identity;
+pub(crate) mod lock;
 pub(crate) mod mapped;
+pub(crate) mod ownership;
 pub(crate) mod write_ahead;

@@ -45,7 +45,12 @@ commands:
 options for every command:
   --json          machine-readable output on stdout
   --notebook      the folder is a notebook folder
+  --lock-wait S   seconds to wait while another operation holds the day (default 30,
+                  or FLOW_EDGE_LOCK_WAIT); then fail, naming the holder
   --help          this text
+
+lists and heuristics only read: they need read access only, and an operation
+a crash interrupted is left for the next writing command to recover.
 
 exit codes: 0 success, 1 bad input or failed operation, 2 usage error
 ";
@@ -74,12 +79,12 @@ pub struct Args {
 /// Options that take a value, per command; switches every command accepts.
 fn value_options(command: &str) -> Option<&'static [&'static str]> {
     Some(match command {
-        "lists" => &["coff"],
-        "score" => &["rating", "ip", "src", "dst", "sport", "dport"],
-        "save" | "restore" => &[],
+        "lists" => &["coff", "lock-wait"],
+        "score" => &["rating", "ip", "src", "dst", "sport", "dport", "lock-wait"],
+        "save" | "restore" => &["lock-wait"],
         "generate" => &["rows", "seed", "scored", "ipv6"],
-        "rules" => &["file"],
-        "heuristics" => &["threshold", "nwloc"],
+        "rules" => &["file", "lock-wait"],
+        "heuristics" => &["threshold", "nwloc", "lock-wait"],
         "upload" => &[
             "config",
             "port",
@@ -87,6 +92,7 @@ fn value_options(command: &str) -> Option<&'static [&'static str]> {
             "timeout",
             "known-hosts",
             "ssh-config",
+            "lock-wait",
         ],
         _ => return None,
     })

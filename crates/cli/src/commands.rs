@@ -4,37 +4,77 @@
 use crate::args::{Args, UsageError};
 use crate::Failure;
 use flow_edge::synthetic::{generate, DaySpec};
-use flow_edge::{Day, Error, ListboxValues, Selection};
+use flow_edge::{Day, DayPaths, Error, ListboxValues, Selection, DEFAULT_LOCK_WAIT};
 use serde_json::json;
 use std::fs;
 use std::io::{BufWriter, Write};
+use std::time::Duration;
+
+/// Names the lock wait when `--lock-wait` is not given.
+const LOCK_WAIT_ENV: &str = "FLOW_EDGE_LOCK_WAIT";
 
 /// Runs the parsed command.
 pub fn run(args: &Args) -> Result<(), Failure> {
+    if args.command == "generate" {
+        return generate_day(args);
+    }
+    let wait = lock_wait(args)?;
     match args.command.as_str() {
-        "lists" => lists(args),
-        "score" => score(args),
-        "save" => save(args),
-        "restore" => restore(args),
-        "generate" => generate_day(args),
-        "rules" => crate::analysis::rules(args, || open(args)),
-        "heuristics" => crate::analysis::heuristics(args, open(args)?),
-        "upload" => crate::analysis::upload(args, open(args)?),
+        "lists" => lists(args, wait),
+        "score" => score(args, wait),
+        "save" => save(args, wait),
+        "restore" => restore(args, wait),
+        "rules" => crate::analysis::rules(args, || open(args, wait, Access::Write)),
+        "heuristics" => crate::analysis::heuristics(args, open(args, wait, Access::Read)?),
+        "upload" => crate::analysis::upload(args, open(args, wait, Access::Write)?),
         other => Err(UsageError(format!("unknown command {other:?}")).into()),
     }
 }
 
-fn open(args: &Args) -> Result<Day, Error> {
-    if args.switch("notebook") {
-        Day::from_notebook_dir(&args.folder)
-    } else {
-        Day::open(&args.folder)
-    }
+/// How long to wait for the day's lock: `--lock-wait`, else `FLOW_EDGE_LOCK_WAIT`, else the
+/// library's default; seconds, fractions allowed.
+fn lock_wait(args: &Args) -> Result<Duration, UsageError> {
+    let (text, source) = match (args.value("lock-wait"), std::env::var(LOCK_WAIT_ENV)) {
+        (Some(text), _) => (text.to_owned(), "--lock-wait".to_owned()),
+        (None, Ok(text)) => (text, LOCK_WAIT_ENV.to_owned()),
+        (None, Err(_)) => return Ok(DEFAULT_LOCK_WAIT),
+    };
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+        .ok_or_else(|| UsageError(format!("{source} {text:?} is not a number of seconds")))
 }
 
-fn lists(args: &Args) -> Result<(), Failure> {
+/// Whether a command writes the day or only reads it.
+#[derive(Clone, Copy)]
+enum Access {
+    Write,
+    Read,
+}
+
+/// Opens the day; what recovery found (or, for a reader, left pending) of an interrupted
+/// operation goes to stderr as warnings.
+fn open(args: &Args, wait: Duration, access: Access) -> Result<Day, Error> {
+    let mut paths = if args.switch("notebook") {
+        DayPaths::for_notebook_folder(&args.folder)?
+    } else {
+        DayPaths::for_day_folder(&args.folder)
+    };
+    paths.lock_wait = wait;
+    let day = match access {
+        Access::Write => Day::open_paths(paths),
+        Access::Read => Day::open_paths_read_only(paths),
+    }?;
+    for note in day.recovery_notes() {
+        eprintln!("flow-edge: warning: {note}");
+    }
+    Ok(day)
+}
+
+fn lists(args: &Args, wait: Duration) -> Result<(), Failure> {
     let coff: Option<usize> = args.number("coff")?;
-    let mut day = open(args)?;
+    let mut day = open(args, wait, Access::Read)?;
     if let Some(coff) = coff {
         day.set_coff(coff);
     }
@@ -108,7 +148,7 @@ fn lists_table(values: &ListboxValues) -> String {
     table
 }
 
-fn score(args: &Args) -> Result<(), Failure> {
+fn score(args: &Args, wait: Duration) -> Result<(), Failure> {
     let rating: u8 = args
         .number("rating")?
         .ok_or_else(|| UsageError("score needs --rating 1, 2 or 3".to_owned()))?;
@@ -119,7 +159,7 @@ fn score(args: &Args) -> Result<(), Failure> {
         sport: args.value("sport").map(str::to_owned),
         dport: args.value("dport").map(str::to_owned),
     };
-    let day = open(args)?;
+    let day = open(args, wait, Access::Write)?;
     let report = day.score(&selection, rating)?;
     if args.switch("json") {
         println!(
@@ -132,8 +172,8 @@ fn score(args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
-fn save(args: &Args) -> Result<(), Failure> {
-    let report = open(args)?.save_and_sort()?;
+fn save(args: &Args, wait: Duration) -> Result<(), Failure> {
+    let report = open(args, wait, Access::Write)?.save_and_sort()?;
     if args.switch("json") {
         println!(
             "{}",
@@ -148,8 +188,8 @@ fn save(args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
-fn restore(args: &Args) -> Result<(), Failure> {
-    let day = open(args)?;
+fn restore(args: &Args, wait: Duration) -> Result<(), Failure> {
+    let day = open(args, wait, Access::Write)?;
     day.restore_backup()?;
     if args.switch("json") {
         println!("{}", json!({"restored": day.paths().flow}));

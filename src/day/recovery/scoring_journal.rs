@@ -14,14 +14,18 @@
 //! * no journal: nothing was under way (stale temporaries are removed);
 //! * no valid `begin` line: the feedback was never touched; remove `.tmp`;
 //! * `begin` but no valid `prepared`: roll back: truncate the feedback to its
-//!   recorded length (or remove it if it did not exist), remove `.tmp`;
+//!   recorded length (or remove it if it did not exist), remove `.tmp`; a
+//!   feedback file that is gone meanwhile has nothing to roll back;
 //! * `prepared`: roll forward: if `.tmp` still exists the rename did not
 //!   happen yet, so do it now.
 //!
 //! Each line carries a checksum, so a line torn by a crash reads as absent.
+//! What was found is noted ([`RecoveryNote`]) for the analyst.
 
+use crate::day::recovery::notes::{remove_stale, RecoveryNote};
 use crate::error::Error;
 use crate::io::durable::{remove_if_present, sync_dir};
+use crate::io::ownership::{create_new_like, Ownership};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
@@ -73,9 +77,15 @@ pub(crate) struct Journal {
 }
 
 impl Journal {
-    /// Writes the `begin` line durably (file and folder entry).
-    pub fn begin(path: &Path, dir: &Path, before: FeedbackBefore) -> Result<Journal, Error> {
-        let mut file = File::create(path).map_err(|e| Error::io(path, "creating", e))?;
+    /// Writes the `begin` line durably (file and folder entry), in a new file with `model`'s
+    /// ownership (recovery removed any earlier journal; one still there is an error).
+    pub fn begin(
+        path: &Path,
+        dir: &Path,
+        before: FeedbackBefore,
+        model: Option<&Ownership>,
+    ) -> Result<Journal, Error> {
+        let mut file = create_new_like(path, model)?;
         let body = format!("{MAGIC} begin {}", before.to_words());
         write_line(&mut file, path, &body)?;
         sync_dir(dir)?;
@@ -162,23 +172,30 @@ pub(crate) struct RecoveryFiles<'a> {
 }
 
 /// Finishes or rolls back whatever a crashed scoring left, so that the flow
-/// file and the feedback file agree again. Call with the day's lock held.
-pub(crate) fn recover(files: &RecoveryFiles) -> Result<(), Error> {
+/// file and the feedback file agree again, and notes what it found. Call with
+/// the day's lock held.
+pub(crate) fn recover(files: &RecoveryFiles, notes: &mut Vec<RecoveryNote>) -> Result<(), Error> {
     for stale in files.stale {
-        remove_if_present(stale)?;
+        remove_stale(stale, notes)?;
     }
+    let journal = files.journal.to_path_buf();
     match read(files.journal)? {
-        None => return remove_if_present(files.tmp),
-        Some(JournalState::Unwritten) => remove_if_present(files.tmp)?,
-        Some(JournalState::Begun(before)) => {
-            roll_back_feedback(files.feedback, before)?;
+        None => return remove_stale(files.tmp, notes),
+        Some(JournalState::Unwritten) => {
             remove_if_present(files.tmp)?;
+            notes.push(RecoveryNote::ScoringRolledBack { journal });
+        }
+        Some(JournalState::Begun(before)) => {
+            notes.extend(roll_back_feedback(files.feedback, before)?);
+            remove_if_present(files.tmp)?;
+            notes.push(RecoveryNote::ScoringRolledBack { journal });
         }
         Some(JournalState::Prepared(_)) => {
             if files.tmp.exists() {
                 fs::rename(files.tmp, files.flow)
                     .map_err(|e| Error::io(files.flow, "renaming into place", e))?;
             }
+            notes.push(RecoveryNote::ScoringFinished { journal });
         }
     }
     sync_dir(files.dir)?;
@@ -188,25 +205,44 @@ pub(crate) fn recover(files: &RecoveryFiles) -> Result<(), Error> {
 
 /// Puts the feedback file back as it was before a scoring began (or before the scoring an
 /// undo takes back): cut back to its old length, or removed if it did not exist. Appends only
-/// make it longer, so a file that is not longer is left as it is rather than padded.
-pub(crate) fn roll_back_feedback(path: &Path, before: FeedbackBefore) -> Result<(), Error> {
+/// make it longer, so a file that is not longer is left as it is rather than padded, and a
+/// file that is gone has nothing to cut back: both are returned as notes, not errors, so that
+/// a feedback file removed by hand cannot stop every later operation.
+pub(crate) fn roll_back_feedback(
+    path: &Path,
+    before: FeedbackBefore,
+) -> Result<Option<RecoveryNote>, Error> {
     if !before.existed {
-        return remove_if_present(path);
+        return remove_if_present(path).map(|()| None);
     }
     let file = match OpenOptions::new().write(true).open(path) {
         Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Some(RecoveryNote::FeedbackMissing {
+                path: path.to_path_buf(),
+                recorded_len: before.len,
+            }))
+        }
         Err(e) => return Err(Error::io(path, "opening to roll back", e)),
     };
     let len = file
         .metadata()
         .map_err(|e| Error::io(path, "looking at", e))?
         .len();
-    if len <= before.len {
-        return Ok(());
+    if len < before.len {
+        return Ok(Some(RecoveryNote::FeedbackShorter {
+            path: path.to_path_buf(),
+            len,
+            recorded_len: before.len,
+        }));
+    }
+    if len == before.len {
+        return Ok(None);
     }
     file.set_len(before.len)
         .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io(path, "truncating back to its length before the scoring", e))
+        .map_err(|e| Error::io(path, "truncating back to its length before the scoring", e))?;
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -221,7 +257,7 @@ mod tests {
             len: 1234,
             existed: true,
         };
-        let mut journal = Journal::begin(&path, dir.path(), before).unwrap();
+        let mut journal = Journal::begin(&path, dir.path(), before, None).unwrap();
         assert_eq!(read(&path).unwrap(), Some(JournalState::Begun(before)));
         journal.prepare(&path).unwrap();
         assert_eq!(read(&path).unwrap(), Some(JournalState::Prepared(before)));
@@ -267,7 +303,7 @@ mod tests {
             len: 13,
             existed: true,
         };
-        let journal = Journal::begin(files.journal, files.dir, before).unwrap();
+        let journal = Journal::begin(files.journal, files.dir, before, None).unwrap();
         fs::write(files.tmp, "new flows\n").unwrap();
         fs::write(files.feedback, "old feedback\nscored row\n").unwrap();
         fs::write(files.stale[0], "half sorted").unwrap();
@@ -279,7 +315,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_journal, day) = interrupted_scoring(dir.path());
         let files = day.files();
-        recover(&files).unwrap();
+        let mut notes = Vec::new();
+        recover(&files, &mut notes).unwrap();
         assert_eq!(fs::read_to_string(files.flow).unwrap(), "old flows\n");
         assert_eq!(
             fs::read_to_string(files.feedback).unwrap(),
@@ -288,6 +325,17 @@ mod tests {
         for gone in [files.tmp, files.journal, files.stale[0]] {
             assert!(!gone.exists(), "{} left", gone.display());
         }
+        assert_eq!(
+            notes,
+            [
+                RecoveryNote::StaleTemporaryRemoved {
+                    path: files.stale[0].to_path_buf()
+                },
+                RecoveryNote::ScoringRolledBack {
+                    journal: files.journal.to_path_buf()
+                }
+            ]
+        );
     }
 
     #[test]
@@ -296,7 +344,7 @@ mod tests {
         let (mut journal, day) = interrupted_scoring(dir.path());
         let files = day.files();
         journal.prepare(files.journal).unwrap();
-        recover(&files).unwrap();
+        recover(&files, &mut Vec::new()).unwrap();
         assert_eq!(fs::read_to_string(files.flow).unwrap(), "new flows\n");
         assert_eq!(
             fs::read_to_string(files.feedback).unwrap(),

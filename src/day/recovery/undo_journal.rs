@@ -7,17 +7,21 @@
 //! temporary is removed); with one it is finished.
 
 use crate::day::paths::DayPaths;
+use crate::day::recovery::notes::{remove_stale, RecoveryNote};
 use crate::day::recovery::scoring_journal::{self, FeedbackBefore};
 use crate::error::Error;
 use crate::io::durable::{remove_if_present, replace, sync_dir};
-use std::fs::{self, File};
+use crate::io::ownership::{create_new_like, Ownership};
+use std::fs;
+use std::path::Path;
 
 const MAGIC: &str = "flow-edge-undo-v1";
 
-/// Writes the journal line that decides the undo, durably.
+/// Writes the journal line that decides the undo, durably, in a new file with the flow file's
+/// ownership (recovery removed any earlier journal; one still there is an error).
 pub(crate) fn decide(paths: &DayPaths, target: FeedbackBefore) -> Result<(), Error> {
     let journal = &paths.undo_journal;
-    let mut file = File::create(journal).map_err(|e| Error::io(journal, "creating", e))?;
+    let mut file = create_new_like(journal, Ownership::model(&paths.flow)?.as_ref())?;
     scoring_journal::write_line(
         &mut file,
         journal,
@@ -27,14 +31,19 @@ pub(crate) fn decide(paths: &DayPaths, target: FeedbackBefore) -> Result<(), Err
 }
 
 /// Completes a decided undo: flows renamed into place, feedback cut back, journal removed.
-/// Each step can be repeated, so recovery may run it again after a crash.
-pub(crate) fn finish(paths: &DayPaths, target: FeedbackBefore) -> Result<(), Error> {
+/// Each step can be repeated, so recovery may run it again after a crash. Returns what the
+/// feedback's roll back found (a feedback file gone or shorter than the undo expected).
+pub(crate) fn finish(
+    paths: &DayPaths,
+    target: FeedbackBefore,
+) -> Result<Option<RecoveryNote>, Error> {
     if paths.undo_tmp.exists() {
         replace(&paths.undo_tmp, &paths.flow, &paths.dir)?;
     }
-    scoring_journal::roll_back_feedback(&paths.feedback, target)?;
+    let found = scoring_journal::roll_back_feedback(&paths.feedback, target)?;
     remove_if_present(&paths.undo_journal)?;
-    sync_dir(&paths.dir)
+    sync_dir(&paths.dir)?;
+    Ok(found)
 }
 
 /// The feedback target of a whole journal line, `None` for a torn or foreign one.
@@ -48,22 +57,45 @@ fn parse_journal(text: &str) -> Option<FeedbackBefore> {
     words.next().is_none().then_some(target)
 }
 
-/// Finishes an undo a crash interrupted after it was decided, or forgets one that was not.
-/// Called with the day's lock held.
-pub(crate) fn recover(paths: &DayPaths) -> Result<(), Error> {
+/// What an undo journal records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UndoState {
+    /// Its line never reached the disk whole: the undo did not happen.
+    Undecided,
+    /// The undo is decided, with the feedback length to cut back to: it is to be finished.
+    Decided(FeedbackBefore),
+}
+
+/// Reads the undo journal at `path`, if there is one.
+pub(crate) fn read(path: &Path) -> Result<Option<UndoState>, Error> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(
+            parse_journal(&String::from_utf8_lossy(&bytes))
+                .map_or(UndoState::Undecided, UndoState::Decided),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, "reading the journal", e)),
+    }
+}
+
+/// Finishes an undo a crash interrupted after it was decided, or forgets one that was not,
+/// and notes what it found. Called with the day's lock held.
+pub(crate) fn recover(paths: &DayPaths, notes: &mut Vec<RecoveryNote>) -> Result<(), Error> {
     let journal = &paths.undo_journal;
-    let text = match fs::read(journal) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return remove_if_present(&paths.undo_tmp)
-        }
-        Err(e) => return Err(Error::io(journal, "reading the journal", e)),
+    let Some(state) = read(journal)? else {
+        return remove_stale(&paths.undo_tmp, notes);
     };
-    match parse_journal(&text) {
-        Some(target) => finish(paths, target),
-        None => {
+    let noted = journal.to_path_buf();
+    match state {
+        UndoState::Decided(target) => {
+            notes.extend(finish(paths, target)?);
+            notes.push(RecoveryNote::UndoFinished { journal: noted });
+            Ok(())
+        }
+        UndoState::Undecided => {
             remove_if_present(&paths.undo_tmp)?;
             remove_if_present(journal)?;
+            notes.push(RecoveryNote::UndoDropped { journal: noted });
             sync_dir(&paths.dir)
         }
     }
