@@ -3,10 +3,10 @@
 //! Needs Debian's `openssh-server` and `openssh-client` (CI installs them); without them these
 //! tests fail with a message saying so rather than passing without having run.
 
-use std::net::{TcpListener, TcpStream};
+#[path = "support/sshd.rs"]
+mod sshd;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use flow_edge::spot::conf::SpotConfig;
 use flow_edge::spot::upload::{
@@ -14,166 +14,7 @@ use flow_edge::spot::upload::{
 };
 use flow_edge::synthetic::{generate_bytes, DaySpec};
 use flow_edge::{Day, Selection};
-
-const SSHD: &str = "/usr/sbin/sshd";
-
-/// An sshd of our own: host key, authorized keys and configuration in a temporary folder,
-/// killed when dropped.
-struct TestServer {
-    dir: tempfile::TempDir,
-    port: u16,
-    child: Child,
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn run(program: &str, args: &[&str]) {
-    let status = Command::new(program)
-        .args(args)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e} (install openssh-client)"));
-    assert!(status.success(), "{program} {args:?} failed");
-}
-
-fn keygen(path: &Path) {
-    let path = path.to_str().expect("utf-8 temp path");
-    run(
-        "ssh-keygen",
-        &["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f", path],
-    );
-}
-
-fn current_user() -> String {
-    let out = Command::new("id").arg("-un").output().expect("id -un runs");
-    String::from_utf8(out.stdout)
-        .expect("utf-8 user name")
-        .trim()
-        .to_string()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free local port")
-        .port()
-}
-
-impl TestServer {
-    fn start() -> TestServer {
-        assert!(
-            Path::new(SSHD).exists(),
-            "{SSHD} is missing: install Debian's openssh-server (apt-get install -y openssh-server openssh-client) to run the upload tests"
-        );
-        let dir = tempfile::tempdir().expect("temp dir");
-        // An owned copy of the path, so that `dir` can move into the server when it is up.
-        let folder = dir.path().to_path_buf();
-        let d = folder.as_path();
-        keygen(&d.join("host_key"));
-        keygen(&d.join("client_key"));
-        keygen(&d.join("stranger_key"));
-        std::fs::copy(d.join("client_key.pub"), d.join("authorized_keys")).expect("copy key");
-        // sshd running as root insists on its privilege separation folder, which the Debian
-        // package only creates when the service is started by the init system.
-        if current_user() == "root" {
-            std::fs::create_dir_all("/run/sshd").expect("create /run/sshd");
-        }
-        // A free port can be taken by another test between our probe and sshd's bind; sshd
-        // then exits, and we try again on another port.
-        for _ in 0..5 {
-            let port = free_port();
-            write_config(d, port);
-            let mut child = Command::new(SSHD)
-                .arg("-D")
-                .arg("-e")
-                .arg("-f")
-                .arg(d.join("sshd_config"))
-                .stdin(Stdio::null())
-                .stderr(std::fs::File::create(d.join("sshd.log")).expect("sshd log"))
-                .spawn()
-                .expect("start sshd");
-            if listening(&mut child, port, d) {
-                return TestServer { dir, port, child };
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!(
-            "sshd did not start: {}",
-            std::fs::read_to_string(d.join("sshd.log")).unwrap_or_default()
-        );
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn options(&self, key: &str) -> ScpOptions {
-        ScpOptions {
-            port: Some(self.port),
-            identity_file: Some(self.path(key)),
-            known_hosts_file: Some(self.path("known_hosts")),
-            ssh_config_file: Some(PathBuf::from("/dev/null")),
-            connect_timeout: Duration::from_secs(5),
-            ..ScpOptions::default()
-        }
-    }
-
-    /// A configuration the way Spot writes it, pointing at this server.
-    fn target(&self, lpath: &str) -> UploadTarget {
-        let text = format!(
-            "MLNODE='127.0.0.1'\nLUSER='/home/{user}'\nLPATH={lpath}\n",
-            user = current_user()
-        );
-        let conf = SpotConfig::parse(&text, "duxbay.conf", &[]).expect("valid configuration");
-        UploadTarget::from_config(&conf).expect("complete configuration")
-    }
-}
-
-/// Waits until the sshd `child` has bound `port` (it writes its pid file after binding) and
-/// answers there; false if it exited instead.
-fn listening(child: &mut Child, port: u16, d: &Path) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if matches!(child.try_wait(), Ok(Some(_))) {
-            return false;
-        }
-        if d.join("sshd.pid").exists() && TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return true;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "sshd did not start listening: {}",
-            std::fs::read_to_string(d.join("sshd.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// sshd's configuration for `port`, and a known-hosts file holding its host key.
-fn write_config(d: &Path, port: u16) {
-    let config = format!(
-        "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\nAuthorizedKeysFile {auth}\n\
-         PidFile {pid}\nStrictModes no\nUsePAM no\nPasswordAuthentication no\n\
-         KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
-         PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\nLogLevel ERROR\n",
-        host = d.join("host_key").display(),
-        auth = d.join("authorized_keys").display(),
-        pid = d.join("sshd.pid").display(),
-    );
-    std::fs::write(d.join("sshd_config"), config).expect("write sshd_config");
-    let host_pub = std::fs::read_to_string(d.join("host_key.pub")).expect("host key");
-    std::fs::write(
-        d.join("known_hosts"),
-        format!("[127.0.0.1]:{port} {host_pub}"),
-    )
-    .expect("write known_hosts");
-}
+use sshd::{current_user, free_port, TestServer};
 
 /// A feedback file with awkward bytes: tabs, quotes, non-ASCII, no final newline.
 fn feedback_file(dir: &Path) -> (PathBuf, Vec<u8>) {
