@@ -10,7 +10,6 @@ use crate::day::sort::SortReport;
 use crate::day::undo::{self, ScoringRecord, UndoError};
 use crate::day::{Day, ListboxValues, ScoreReport};
 use crate::error::Error;
-use crate::spot::conf::SpotConfig;
 use crate::spot::upload::{self, ScpOptions, UploadError, UploadReport, UploadTarget};
 use std::path::PathBuf;
 
@@ -247,12 +246,8 @@ impl Investigation {
 
     /// Sends `flow_scores_fb.csv` as the original `ml_feedback` did.
     pub fn upload_feedback(&self) -> Result<UploadReport, UploadError> {
-        let variables = upload::day_variables(&self.day.paths().dir);
-        let config = match &self.upload.spot_conf {
-            Some(path) => SpotConfig::load(path, &variables),
-            None => SpotConfig::load_default(&variables),
-        }
-        .map_err(UploadError::from)?;
+        let config =
+            upload::load_day_config(&self.day.paths().dir, self.upload.spot_conf.as_deref())?;
         let target = UploadTarget::from_config(&config)?;
         upload::upload_day_feedback(&self.day, &target, &self.upload.scp)
     }

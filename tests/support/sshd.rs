@@ -121,6 +121,21 @@ impl TestServer {
         }
     }
 
+    /// The command line's options for the same: port, key, known hosts, no ssh configuration.
+    pub fn cli_options(&self, key: &str) -> Vec<String> {
+        let path = |name: &str| self.path(name).display().to_string();
+        vec![
+            "--port".into(),
+            self.port.to_string(),
+            "--identity".into(),
+            path(key),
+            "--known-hosts".into(),
+            path("known_hosts"),
+            "--ssh-config".into(),
+            "/dev/null".into(),
+        ]
+    }
+
     /// A configuration the way Spot writes it, pointing at this server.
     pub fn target(&self, lpath: &str) -> UploadTarget {
         let text = format!(

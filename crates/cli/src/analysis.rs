@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use flow_edge::analysis::heuristics::{attack_heuristics, DEFAULT_THRESHOLD};
 use flow_edge::analysis::rules::{apply_rules, ApplyOptions, Rule, RuleSet};
-use flow_edge::spot::conf::SpotConfig;
-use flow_edge::spot::upload::{day_variables, upload_day_feedback, ScpOptions, UploadTarget};
+use flow_edge::spot::upload::{load_day_config, upload_day_feedback, ScpOptions, UploadTarget};
 use flow_edge::{Day, Error, NetworkContext};
 use serde_json::json;
 
@@ -99,12 +98,8 @@ pub fn heuristics(args: &Args, day: Day) -> Result<(), Failure> {
 
 /// `upload`: ship the feedback to the ML node named in the Spot configuration.
 pub fn upload(args: &Args, day: Day) -> Result<(), Failure> {
-    let variables = day_variables(&day.paths().dir);
-    let conf = match args.value("config") {
-        Some(path) => SpotConfig::load(path, &variables),
-        None => SpotConfig::load_default(&variables),
-    }
-    .map_err(failed)?;
+    let conf =
+        load_day_config(&day.paths().dir, args.value("config").map(Path::new)).map_err(failed)?;
     let target = UploadTarget::from_config(&conf).map_err(failed)?;
     let defaults = ScpOptions::default();
     let timeout: Option<u64> = args.number("timeout")?;

@@ -7,15 +7,18 @@
 //! [`UploadError`] values an analyst can act on; the local file is only read.
 //!
 //! ```no_run
-//! use flow_edge::spot::conf::SpotConfig;
-//! use flow_edge::spot::upload::{upload_feedback, ScpOptions, UploadTarget};
+//! use flow_edge::spot::upload::{load_day_config, upload_feedback, ScpOptions, UploadTarget};
 //! let day = std::path::Path::new("/home/duxbury/spot-oa/data/flow/20160122");
-//! let conf = SpotConfig::load_default(&flow_edge::spot::upload::day_variables(day))?;
+//! let conf = load_day_config(day, None)?; // /etc/duxbay.conf, with DSOURCE and FDATE
 //! let target = UploadTarget::from_config(&conf)?;
 //! let report = upload_feedback(&day.join("flow_scores_fb.csv"), &target, &ScpOptions::default())?;
 //! println!("{report}");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+
+mod day_folder;
+
+pub use day_folder::{day_variables, load_day_config};
 
 use std::ffi::OsString;
 use std::fmt;
@@ -182,24 +185,6 @@ impl From<ConfigError> for UploadError {
     fn from(e: ConfigError) -> Self {
         UploadError::Config(e)
     }
-}
-
-/// The variables the original defined before reading the configuration: `DSOURCE` (the data
-/// source, `flow`) and `FDATE` (the day), taken from a day folder `<oa>/data/<source>/<date>`.
-pub fn day_variables(day_dir: &Path) -> Vec<(&str, &str)> {
-    let date = day_dir.file_name().and_then(|n| n.to_str());
-    let source = day_dir
-        .parent()
-        .and_then(Path::file_name)
-        .and_then(|n| n.to_str());
-    let mut vars = Vec::new();
-    if let Some(source) = source {
-        vars.push(("DSOURCE", source));
-    }
-    if let Some(date) = date {
-        vars.push(("FDATE", date));
-    }
-    vars
 }
 
 impl UploadTarget {
@@ -483,11 +468,5 @@ mod tests {
         )
         .expect_err("no file");
         assert!(matches!(err, UploadError::MissingFeedback { .. }), "{err}");
-    }
-
-    #[test]
-    fn day_variables_come_from_the_day_folder() {
-        let vars = day_variables(Path::new("/oa/data/flow/20160122"));
-        assert_eq!(vars, vec![("DSOURCE", "flow"), ("FDATE", "20160122")]);
     }
 }
