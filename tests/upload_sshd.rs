@@ -7,6 +7,7 @@
 mod sshd;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use flow_edge::spot::conf::SpotConfig;
 use flow_edge::spot::upload::{
@@ -209,4 +210,125 @@ fn a_node_whose_host_key_does_not_match_the_known_one_is_refused() {
         .expect_err("the host key differs");
 
     assert!(matches!(err, UploadError::HostKeyRejected { .. }), "{err}");
+}
+
+/// A generated day in `<oa>/data/flow/20160708` whose feedback file holds `lines` rows.
+fn day_with_feedback(oa: &Path, lines: usize) -> (Day, Vec<u8>) {
+    let dir = oa.join("data/flow/20160708");
+    std::fs::create_dir_all(&dir).expect("day dir");
+    std::fs::write(
+        dir.join("flow_scores.csv"),
+        generate_bytes(&DaySpec::new(50, 3)),
+    )
+    .expect("write day");
+    let mut feedback = b"sev\ttstart\tsrcIP\tdstIP\tsport\tdport\n".to_vec();
+    for i in 0..lines {
+        feedback.extend_from_slice(
+            format!(
+                "{}\t2016-07-08 10:{:02}:{:02}\t10.0.{}.{}\t192.168.{}.{}\t{}\t443\n",
+                i % 3 + 1,
+                i / 60 % 60,
+                i % 60,
+                i / 250 % 250,
+                i % 250,
+                i / 7 % 250,
+                i % 7,
+                1024 + i % 60000
+            )
+            .as_bytes(),
+        );
+    }
+    std::fs::write(dir.join("flow_scores_fb.csv"), &feedback).expect("write feedback");
+    (Day::open(&dir).expect("open day"), feedback)
+}
+
+/// The upload copies left in a day folder.
+fn upload_copies(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("day dir")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.starts_with("flow_scores_fb.csv.upload"))
+        .collect()
+}
+
+#[test]
+fn overlapping_uploads_of_one_day_both_deliver_the_whole_file() {
+    let server = TestServer::start();
+    let oa = tempfile::tempdir().expect("temp dir");
+    let (day, feedback) = day_with_feedback(oa.path(), 400_000);
+    let options = server.options("client_key");
+    // The second upload starts a little later each round, so that its copy of the feedback is
+    // made at each stage of the first one: while it connects, while it sends, as it ends.
+    for (round, lag) in [0u64, 100, 200, 400, 800].into_iter().enumerate() {
+        let dirs = [
+            server.path(&format!("a{round}")),
+            server.path(&format!("b{round}")),
+        ];
+        let results: Vec<_> = std::thread::scope(|scope| {
+            let uploads: Vec<_> = dirs
+                .iter()
+                .zip([0, lag])
+                .map(|(dir, wait)| {
+                    std::fs::create_dir_all(dir).expect("remote dir");
+                    let target = server.target(&format!("'{}'", dir.display()));
+                    let (day, options) = (&day, &options);
+                    scope.spawn(move || {
+                        std::thread::sleep(Duration::from_millis(wait));
+                        upload_day_feedback(day, &target, options)
+                    })
+                })
+                .collect();
+            uploads
+                .into_iter()
+                .map(|u| u.join().expect("thread"))
+                .collect()
+        });
+        for (dir, result) in dirs.iter().zip(results) {
+            let report = result.unwrap_or_else(|e| panic!("second upload {lag} ms later: {e}"));
+            assert_eq!(report.bytes, feedback.len() as u64);
+            let arrived = std::fs::read(dir.join("flow_scores.csv")).expect("arrived");
+            assert!(
+                arrived == feedback,
+                "second upload {lag} ms later: {} differs",
+                dir.display()
+            );
+        }
+    }
+    assert_eq!(upload_copies(&day.paths().dir), Vec::<String>::new());
+}
+
+#[test]
+fn upload_copies_left_by_a_dead_upload_are_removed_and_those_in_use_kept() {
+    let server = TestServer::start();
+    let oa = tempfile::tempdir().expect("temp dir");
+    let (day, feedback) = day_with_feedback(oa.path(), 100);
+    let dir = day.paths().dir.clone();
+    // Left by a process that died mid-upload: by this version, and by the one before.
+    for stale in [
+        "flow_scores_fb.csv.upload.999999.0",
+        "flow_scores_fb.csv.upload",
+    ] {
+        std::fs::write(dir.join(stale), b"half a co").expect("stale copy");
+    }
+    // Held by an upload still running in another process.
+    let live = dir.join("flow_scores_fb.csv.upload.888888.0");
+    let held = std::fs::File::create(&live).expect("live copy");
+    held.lock().expect("lock the live copy");
+
+    let remote = server.path("ml");
+    std::fs::create_dir_all(&remote).expect("remote dir");
+    let target = server.target(&format!("'{}'", remote.display()));
+    upload_day_feedback(&day, &target, &server.options("client_key")).expect("upload");
+
+    assert!(std::fs::read(remote.join("flow_scores.csv")).expect("arrived") == feedback);
+    assert_eq!(
+        upload_copies(&dir),
+        vec!["flow_scores_fb.csv.upload.888888.0".to_string()]
+    );
 }

@@ -17,6 +17,7 @@
 //! ```
 
 mod day_folder;
+mod snapshot;
 
 pub use day_folder::{day_variables, load_day_config};
 
@@ -28,6 +29,7 @@ use std::time::Duration;
 
 use crate::spot::conf::{ConfigError, SpotConfig};
 use crate::Day;
+use snapshot::Snapshot;
 
 /// The name the ML node expects the feedback under (the original kept the scores file's name).
 pub const REMOTE_FILE_NAME: &str = "flow_scores.csv";
@@ -329,31 +331,19 @@ pub fn upload_feedback(
     ))
 }
 
-/// Sends a day's feedback as it stands: a snapshot copied under the day's lock (so a scoring
-/// under way in another notebook cannot send half a line), then sent with [`upload_feedback`].
+/// Sends a day's feedback as it stands: a private copy taken under the day's lock (so a
+/// scoring under way in another notebook cannot send half a line, and an upload of the same
+/// day running at the same time has its own copy), then sent with [`upload_feedback`].
 pub fn upload_day_feedback(
     day: &Day,
     target: &UploadTarget,
     options: &ScpOptions,
 ) -> Result<UploadReport, UploadError> {
-    let paths = day.paths();
-    let snapshot = paths.dir.join("flow_scores_fb.csv.upload");
-    {
-        let _lock = crate::day::recovery::lock_and_recover(paths).map_err(UploadError::Day)?;
-        if !paths.feedback.is_file() {
-            return Err(UploadError::MissingFeedback {
-                path: paths.feedback.clone(),
-            });
-        }
-        std::fs::copy(&paths.feedback, &snapshot).map_err(|e| {
-            UploadError::Day(crate::Error::io(&snapshot, "copying the feedback into", e))
-        })?;
-    }
-    let result = upload_feedback(&snapshot, target, options);
-    // The snapshot is a scratch copy; a leftover one is replaced by the next upload.
-    let _ = std::fs::remove_file(&snapshot);
-    result.map(|report| UploadReport {
-        source: paths.feedback.clone(),
+    target.validate()?;
+    let snapshot = Snapshot::take(day.paths())?;
+    let report = upload_feedback(snapshot.path(), target, options)?;
+    Ok(UploadReport {
+        source: day.paths().feedback.clone(),
         ..report
     })
 }
