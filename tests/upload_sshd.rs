@@ -3,11 +3,13 @@
 //! Needs Debian's `openssh-server` and `openssh-client` (CI installs them); without them these
 //! tests fail with a message saying so rather than passing without having run.
 
+#[path = "support/ml_node.rs"]
+mod ml_node;
 #[path = "support/sshd.rs"]
 mod sshd;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use flow_edge::spot::conf::SpotConfig;
 use flow_edge::spot::upload::{
@@ -255,6 +257,52 @@ fn upload_copies(dir: &Path) -> Vec<String> {
         })
         .filter(|name| name.starts_with("flow_scores_fb.csv.upload"))
         .collect()
+}
+
+#[test]
+fn a_node_that_trickles_bytes_forever_is_cut_off_at_the_deadline() {
+    let node = ml_node::HangingNode::start(ml_node::Behaviour::Trickle);
+    let local = tempfile::tempdir().expect("temp dir");
+    let (feedback, bytes) = feedback_file(local.path());
+    let target = UploadTarget {
+        user: current_user(),
+        host: "127.0.0.1".into(),
+        remote_dir: "/tmp".into(),
+    };
+    let options = ScpOptions {
+        port: Some(node.port),
+        ssh_config_file: Some(PathBuf::from("/dev/null")),
+        known_hosts_file: Some(local.path().join("known_hosts")),
+        connect_timeout: Duration::from_secs(2),
+        deadline: Duration::from_secs(3),
+        ..ScpOptions::default()
+    };
+
+    let started = Instant::now();
+    let err = upload_feedback(&feedback, &target, &options).expect_err("the node never answers");
+    let took = started.elapsed();
+
+    assert!(matches!(err, UploadError::DeadlineExceeded { .. }), "{err}");
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("ML node 127.0.0.1 did not take the feedback within 3 s"),
+        "{err}"
+    );
+    // ssh was stopped with scp: the node sees its connection closed.
+    let closed_by = Instant::now() + Duration::from_secs(2);
+    while node.closed_connections() == 0 && Instant::now() < closed_by {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        node.closed_connections(),
+        1,
+        "ssh still holds the connection"
+    );
+    assert_eq!(std::fs::read(&feedback).expect("local file"), bytes);
 }
 
 #[test]

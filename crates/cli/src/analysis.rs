@@ -96,20 +96,23 @@ pub fn heuristics(args: &Args, day: Day) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `upload`: ship the feedback to the ML node named in the Spot configuration.
-pub fn upload(args: &Args, day: Day) -> Result<(), Failure> {
+/// `upload`: ship the feedback to the ML node named in the Spot configuration, within
+/// `--deadline` seconds (`--timeout` bounds the connection only). Usage errors come before
+/// the day is opened.
+pub fn upload(args: &Args, day: impl FnOnce() -> Result<Day, Error>) -> Result<(), Failure> {
+    let defaults = ScpOptions::default();
+    let connect_timeout = seconds(args, "timeout")?.unwrap_or(defaults.connect_timeout);
+    let deadline = seconds(args, "deadline")?.unwrap_or(defaults.deadline);
+    let port = args.number("port")?;
+    let day = day()?;
     let conf =
         load_day_config(&day.paths().dir, args.value("config").map(Path::new)).map_err(failed)?;
     let target = UploadTarget::from_config(&conf).map_err(failed)?;
-    let defaults = ScpOptions::default();
-    let timeout: Option<u64> = args.number("timeout")?;
-    if timeout == Some(0) {
-        return Err(UsageError("--timeout must be at least 1 second".to_string()).into());
-    }
     let options = ScpOptions {
-        port: args.number("port")?,
+        port,
         identity_file: args.value("identity").map(PathBuf::from),
-        connect_timeout: timeout.map_or(defaults.connect_timeout, Duration::from_secs),
+        connect_timeout,
+        deadline,
         known_hosts_file: args.value("known-hosts").map(PathBuf::from),
         ssh_config_file: args.value("ssh-config").map(PathBuf::from),
         ..defaults
@@ -124,4 +127,12 @@ pub fn upload(args: &Args, day: Day) -> Result<(), Failure> {
         println!("{report}");
     }
     Ok(())
+}
+
+/// `--name SECONDS`, a whole number of at least 1, if given.
+fn seconds(args: &Args, name: &str) -> Result<Option<Duration>, UsageError> {
+    match args.number::<u64>(name)? {
+        Some(0) => Err(UsageError(format!("--{name} must be at least 1 second"))),
+        given => Ok(given.map(Duration::from_secs)),
+    }
 }

@@ -19,7 +19,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         "generate" => generate_day(args),
         "rules" => crate::analysis::rules(args, || open(args)),
         "heuristics" => crate::analysis::heuristics(args, open(args)?),
-        "upload" => crate::analysis::upload(args, open(args)?),
+        "upload" => crate::analysis::upload(args, || open(args)),
         other => Err(UsageError(format!("unknown command {other:?}")).into()),
     }
 }

@@ -1,11 +1,15 @@
-//! `flow-edge upload` as a cron job or an analyst runs it. The ML node is a real OpenSSH
-//! server on 127.0.0.1 (Debian's `openssh-server`, installed by CI).
+//! `flow-edge upload` as a cron job or an analyst runs it: against an ML node that hangs, and
+//! from inside the day folder. The ML node is a real OpenSSH server on 127.0.0.1 (Debian's
+//! `openssh-server`, installed by CI).
 
+#[path = "../../../tests/support/ml_node.rs"]
+mod ml_node;
 #[path = "../../../tests/support/sshd.rs"]
 mod sshd;
 
 use flow_edge::synthetic::{generate_bytes, DaySpec};
 use flow_edge::{Day, Selection};
+use ml_node::{Behaviour, HangingNode};
 use sshd::{current_user, TestServer};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -70,6 +74,58 @@ fn text(bytes: &[u8]) -> String {
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|item| item.to_string()).collect()
+}
+
+#[test]
+fn an_upload_to_a_silent_ml_node_fails_within_its_deadline() {
+    let node = HangingNode::start(Behaviour::Silent);
+    let oa = tempfile::tempdir().expect("temp dir");
+    let (day, feedback) = scored_day(oa.path());
+    let conf = spot_conf(oa.path(), Path::new("/tmp"));
+    let mut args = strings(&["upload", ".", "--timeout", "3", "--deadline", "5"]);
+    args.extend(strings(&["--config", &conf.display().to_string()]));
+    args.extend(strings(&["--port", &node.port.to_string()]));
+    args.extend(strings(&["--ssh-config", "/dev/null"]));
+
+    let started = Instant::now();
+    let out = flow_edge(&day, &args, Duration::from_secs(30));
+    let took = started.elapsed();
+
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(took < Duration::from_secs(6), "{took:?}");
+    let shown = text(&out.stderr);
+    assert!(
+        shown.starts_with("flow-edge: ML node 127.0.0.1 "),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("timed out") || shown.contains("within 5 s"),
+        "{shown}"
+    );
+    assert_eq!(
+        fs::read(day.join("flow_scores_fb.csv")).expect("feedback"),
+        feedback
+    );
+}
+
+#[test]
+fn the_deadline_must_be_a_whole_number_of_seconds() {
+    let oa = tempfile::tempdir().expect("temp dir");
+    for (bad, complaint) in [
+        ("0", "--deadline must be at least 1 second"),
+        ("soon", "--deadline \"soon\" is not a number"),
+    ] {
+        let out = flow_edge(
+            oa.path(),
+            &strings(&["upload", ".", "--deadline", bad]),
+            Duration::from_secs(10),
+        );
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            text(&out.stderr).starts_with(&format!("flow-edge: {complaint}\n")),
+            "{bad}"
+        );
+    }
 }
 
 #[test]

@@ -1,10 +1,13 @@
 //! Shipping the analyst's feedback (`flow_scores_fb.csv`) to the ML node, as `ml_feedback` did.
 //!
 //! The original built a shell string out of configuration values and ignored its exit status.
-//! Here `scp` is started with an argument vector (no shell sees any value), in batch mode (it
-//! fails instead of prompting inside a notebook), over the SFTP protocol (so the remote side
-//! takes the path literally too), with a connect timeout. Its failures come back as
-//! [`UploadError`] values an analyst can act on; the local file is only read.
+//! Here `scp` is started with an argument vector (no local shell sees any value), in batch
+//! mode (it fails instead of prompting inside a notebook), with a connect timeout, and under a
+//! deadline on the whole upload: ssh's keepalives notice a node that stopped answering, and
+//! past [`ScpOptions::deadline`] scp and its ssh are killed, so a silent node cannot hold a
+//! notebook or a cron job. The SFTP protocol is used (the remote side takes the path
+//! literally). Failures come back as [`UploadError`] values an analyst can act on; the local
+//! file is only read.
 //!
 //! ```no_run
 //! use flow_edge::spot::upload::{load_day_config, upload_feedback, ScpOptions, UploadTarget};
@@ -16,20 +19,27 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod child;
 mod day_folder;
+mod error;
+mod scp;
 mod snapshot;
 
 pub use day_folder::{day_variables, load_day_config};
+pub use error::UploadError;
 
-use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::spot::conf::{ConfigError, SpotConfig};
+use crate::spot::conf::SpotConfig;
 use crate::Day;
+use child::Ended;
 use snapshot::Snapshot;
+
+/// How long a whole upload may take by default, connection included.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(120);
 
 /// The name the ML node expects the feedback under (the original kept the scores file's name).
 pub const REMOTE_FILE_NAME: &str = "flow_scores.csv";
@@ -54,8 +64,11 @@ pub struct ScpOptions {
     pub port: Option<u16>,
     /// The private key to log in with; when set, no other key is offered.
     pub identity_file: Option<PathBuf>,
-    /// How long to wait for the ML node to answer.
+    /// How long to wait for the ML node to answer the connection.
     pub connect_timeout: Duration,
+    /// How long the whole upload may take, from the snapshot to the end of the copy; past it
+    /// scp and its ssh are killed and the upload fails with [`UploadError::DeadlineExceeded`].
+    pub deadline: Duration,
     /// A known-hosts file to check the ML node's host key against strictly (instead of the
     /// user's own), for setups that ship the node's key with the deployment.
     pub known_hosts_file: Option<PathBuf>,
@@ -72,6 +85,7 @@ impl Default for ScpOptions {
             port: None,
             identity_file: None,
             connect_timeout: Duration::from_secs(10),
+            deadline: DEFAULT_DEADLINE,
             known_hosts_file: None,
             ssh_config_file: None,
             extra_options: Vec::new(),
@@ -99,93 +113,6 @@ impl fmt::Display for UploadReport {
             self.bytes,
             self.destination
         )
-    }
-}
-
-/// Why the feedback did not reach the ML node. In every case the local file is unchanged.
-#[derive(Debug)]
-pub enum UploadError {
-    /// The configuration is missing, unreadable, or lacks `LUSER`, `MLNODE` or `LPATH`.
-    Config(ConfigError),
-    /// A configuration value cannot be used as a login or host name.
-    BadValue {
-        key: &'static str,
-        value: String,
-        reason: &'static str,
-    },
-    /// There is no feedback to send: nothing was scored yet for this day.
-    MissingFeedback { path: PathBuf },
-    /// The day's feedback could not be read consistently (lock, recovery, copy).
-    Day(crate::Error),
-    /// `scp` is not installed or could not be started.
-    ScpUnavailable {
-        program: PathBuf,
-        source: std::io::Error,
-    },
-    /// The ML node did not answer (refused, timed out, unknown name, no route).
-    Unreachable { host: String, detail: String },
-    /// The ML node answered but did not accept the key.
-    KeyRefused {
-        user: String,
-        host: String,
-        detail: String,
-    },
-    /// The ML node's host key is unknown or does not match the known one.
-    HostKeyRejected { host: String, detail: String },
-    /// The copy itself failed (for example the remote folder does not exist).
-    CopyFailed { destination: String, detail: String },
-}
-
-impl fmt::Display for UploadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            UploadError::Config(e) => write!(f, "{e}"),
-            UploadError::BadValue { key, value, reason } => {
-                write!(f, "{key} value {value:?} cannot be used: {reason}")
-            }
-            UploadError::MissingFeedback { path } => write!(
-                f,
-                "{}: no feedback file to send (score some connections first)",
-                path.display()
-            ),
-            UploadError::Day(e) => write!(f, "{e}"),
-            UploadError::ScpUnavailable { program, source } => {
-                write!(f, "cannot run {}: {source}", program.display())
-            }
-            UploadError::Unreachable { host, detail } => {
-                write!(f, "ML node {host} is unreachable: {detail}")
-            }
-            UploadError::KeyRefused { user, host, detail } => {
-                write!(f, "ML node {host} refused the key for {user}: {detail}")
-            }
-            UploadError::HostKeyRejected { host, detail } => write!(
-                f,
-                "the host key of ML node {host} is unknown or changed: {detail}"
-            ),
-            UploadError::CopyFailed {
-                destination,
-                detail,
-            } => {
-                write!(f, "copy to {destination} failed: {detail}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for UploadError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            UploadError::Config(e) => Some(e),
-            UploadError::Day(e) => Some(e),
-            UploadError::ScpUnavailable { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
-
-impl From<ConfigError> for UploadError {
-    fn from(e: ConfigError) -> Self {
-        UploadError::Config(e)
     }
 }
 
@@ -251,53 +178,42 @@ impl UploadTarget {
     }
 }
 
-impl ScpOptions {
-    /// The full argument vector for scp, operands last after `--`.
-    pub fn arguments(&self, source: &Path, destination: &str) -> Vec<OsString> {
-        let mut args: Vec<OsString> = vec!["-s".into()];
-        let mut option = |text: String| {
-            args.push("-o".into());
-            args.push(text.into());
-        };
-        option("BatchMode=yes".to_string());
-        option(format!(
-            "ConnectTimeout={}",
-            self.connect_timeout.as_secs().max(1)
-        ));
-        if let Some(known_hosts) = &self.known_hosts_file {
-            option(format!("UserKnownHostsFile={}", known_hosts.display()));
-            option("StrictHostKeyChecking=yes".to_string());
-        }
-        if self.identity_file.is_some() {
-            option("IdentitiesOnly=yes".to_string());
-        }
-        for extra in &self.extra_options {
-            option(extra.clone());
-        }
-        if let Some(config) = &self.ssh_config_file {
-            args.push("-F".into());
-            args.push(config.into());
-        }
-        if let Some(port) = self.port {
-            args.push("-P".into());
-            args.push(port.to_string().into());
-        }
-        if let Some(identity) = &self.identity_file {
-            args.push("-i".into());
-            args.push(identity.into());
-        }
-        args.push("--".into());
-        args.push(source.into());
-        args.push(destination.into());
-        args
-    }
-}
-
-/// Copies the feedback file to the ML node and reports what was sent.
+/// Copies the feedback file to the ML node and reports what was sent, within
+/// `options.deadline`.
 pub fn upload_feedback(
     feedback: &Path,
     target: &UploadTarget,
     options: &ScpOptions,
+) -> Result<UploadReport, UploadError> {
+    send(feedback, target, options, Instant::now() + options.deadline)
+}
+
+/// Sends a day's feedback as it stands, within `options.deadline`: a private copy taken under
+/// the day's lock (so a scoring under way in another notebook cannot send half a line, and an
+/// upload of the same day running at the same time has its own copy), then sent as
+/// [`upload_feedback`] does. The wait for the day's lock, which any writer of the day also
+/// waits for, counts towards the deadline but is not cut by it.
+pub fn upload_day_feedback(
+    day: &Day,
+    target: &UploadTarget,
+    options: &ScpOptions,
+) -> Result<UploadReport, UploadError> {
+    let until = Instant::now() + options.deadline;
+    target.validate()?;
+    let snapshot = Snapshot::take(day.paths())?;
+    let report = send(snapshot.path(), target, options, until)?;
+    Ok(UploadReport {
+        source: day.paths().feedback.clone(),
+        ..report
+    })
+}
+
+/// Runs scp on `feedback`, killing it (and its ssh) at `until`.
+fn send(
+    feedback: &Path,
+    target: &UploadTarget,
+    options: &ScpOptions,
+    until: Instant,
 ) -> Result<UploadReport, UploadError> {
     target.validate()?;
     let bytes = match std::fs::metadata(feedback) {
@@ -308,89 +224,25 @@ pub fn upload_feedback(
             })
         }
     };
+    let unavailable = |source| UploadError::ScpUnavailable {
+        program: options.program.clone(),
+        source,
+    };
     let destination = target.destination();
-    let output = Command::new(&options.program)
-        .args(options.arguments(feedback, &destination))
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|source| UploadError::ScpUnavailable {
-            program: options.program.clone(),
-            source,
-        })?;
-    if output.status.success() {
-        return Ok(UploadReport {
+    let mut command = Command::new(&options.program);
+    command.args(scp::arguments(options, feedback, &destination));
+    match child::run_until(command, until).map_err(unavailable)? {
+        Ended::Exited { status, .. } if status.success() => Ok(UploadReport {
             source: feedback.to_path_buf(),
             destination,
             bytes,
-        });
-    }
-    Err(classify_failure(
-        target,
-        destination,
-        &String::from_utf8_lossy(&output.stderr),
-    ))
-}
-
-/// Sends a day's feedback as it stands: a private copy taken under the day's lock (so a
-/// scoring under way in another notebook cannot send half a line, and an upload of the same
-/// day running at the same time has its own copy), then sent with [`upload_feedback`].
-pub fn upload_day_feedback(
-    day: &Day,
-    target: &UploadTarget,
-    options: &ScpOptions,
-) -> Result<UploadReport, UploadError> {
-    target.validate()?;
-    let snapshot = Snapshot::take(day.paths())?;
-    let report = upload_feedback(snapshot.path(), target, options)?;
-    Ok(UploadReport {
-        source: day.paths().feedback.clone(),
-        ..report
-    })
-}
-
-/// Turns scp's complaint into the error the analyst can act on.
-fn classify_failure(target: &UploadTarget, destination: String, stderr: &str) -> UploadError {
-    let detail = stderr
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let has = |needle: &str| stderr.contains(needle);
-    if has("Permission denied (") {
-        UploadError::KeyRefused {
-            user: target.user.clone(),
+        }),
+        Ended::Exited { stderr, .. } => Err(error::classify_failure(target, destination, &stderr)),
+        Ended::Killed { stderr } => Err(UploadError::DeadlineExceeded {
             host: target.host.clone(),
-            detail,
-        }
-    } else if has("Host key verification failed") || has("HOST IDENTIFICATION HAS CHANGED") {
-        UploadError::HostKeyRejected {
-            host: target.host.clone(),
-            detail,
-        }
-    } else if [
-        "Connection refused",
-        "Connection timed out",
-        "timed out during banner exchange",
-        "No route to host",
-        "Network is unreachable",
-        "Could not resolve hostname",
-        "Name or service not known",
-        "Connection closed by",
-        "Connection reset by",
-    ]
-    .iter()
-    .any(|needle| has(needle))
-    {
-        UploadError::Unreachable {
-            host: target.host.clone(),
-            detail,
-        }
-    } else {
-        UploadError::CopyFailed {
-            destination,
-            detail,
-        }
+            deadline: options.deadline,
+            detail: error::one_line(&stderr),
+        }),
     }
 }
 
