@@ -380,3 +380,41 @@ fn upload_copies_left_by_a_dead_upload_are_removed_and_those_in_use_kept() {
         vec!["flow_scores_fb.csv.upload.888888.0".to_string()]
     );
 }
+
+#[test]
+fn an_scp_without_sftp_mode_sends_by_the_classic_protocol_with_the_path_taken_literally() {
+    let server = TestServer::start();
+    let local = tempfile::tempdir().expect("temp dir");
+    let (feedback, bytes) = feedback_file(local.path());
+    let marker = local.path().join("pwned");
+    let hostile = format!("$(touch {m}) it's; `touch {m}` | -x", m = marker.display());
+    let remote_dir = server.path(&hostile);
+    std::fs::create_dir_all(&remote_dir).expect("literal remote dir");
+    // In the Spot configuration, the single quote is written the shell's way.
+    let quoted = remote_dir.display().to_string().replace('\'', r"'\''");
+    let target = server.target(&format!("'{quoted}'"));
+    assert_eq!(target.remote_dir, remote_dir.display().to_string());
+    let tools = tempfile::tempdir().expect("temp dir");
+    let options = ScpOptions {
+        program: sshd::old_scp(tools.path()),
+        ..server.options("client_key")
+    };
+
+    for _ in 0..2 {
+        std::fs::remove_file(remote_dir.join("flow_scores.csv")).ok();
+        upload_feedback(&feedback, &target, &options).expect("upload through the old scp");
+        let arrived = std::fs::read(remote_dir.join("flow_scores.csv")).expect("arrived");
+        assert!(arrived == bytes);
+    }
+
+    assert!(
+        !marker.exists(),
+        "the remote shell ran a command from the path"
+    );
+    let calls = sshd::old_scp_calls(tools.path());
+    let asked = calls
+        .iter()
+        .filter(|call| call.split(' ').any(|a| a == "-s"));
+    assert_eq!(asked.count(), 1, "asked once about -s: {calls:#?}");
+    assert_eq!(calls.len(), 3, "{calls:#?}");
+}

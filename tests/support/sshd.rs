@@ -1,5 +1,6 @@
 //! A real OpenSSH server for the upload tests, started on 127.0.0.1 with keys and
-//! configuration in a temporary folder.
+//! configuration in a temporary folder, and an scp that behaves like the one of OpenSSH
+//! before 8.7 (no `-s`). Shared by the library's and the command line's upload tests.
 
 // Each test binary uses a part of these helpers.
 #![allow(dead_code)]
@@ -185,4 +186,42 @@ fn write_config(d: &Path, port: u16) {
         format!("[127.0.0.1]:{port} {host_pub}"),
     )
     .expect("write known_hosts");
+}
+
+/// An scp as OpenSSH 7 (RHEL/CentOS 7) has it: `-s` is an unknown option, anything else runs
+/// the real scp (`REAL_SCP`) in its classic mode (`-O`). Logs each call's arguments.
+const OLD_SCP: &str = r#"#!/bin/sh
+echo "$*" >> "$(dirname "$0")/scp.log"
+for argument in "$@"; do
+  case "$argument" in
+    --) break ;;
+    -s) echo 'scp: unknown option -- s' >&2
+        echo 'usage: scp [-12346BCpqrv] [-c cipher] [-F ssh_config] [-i identity_file]' >&2
+        exit 1 ;;
+  esac
+done
+exec REAL_SCP -O "$@"
+"#;
+
+/// Writes `dir/scp`, the [`OLD_SCP`] stand-in, so the real sshd still gets the file through
+/// it. Every call's arguments are appended to `dir/scp.log`, one line per call.
+pub fn old_scp(dir: &Path) -> PathBuf {
+    let real = ["/usr/bin/scp", "/bin/scp"]
+        .into_iter()
+        .find(|path| Path::new(path).exists())
+        .expect("scp is installed (openssh-client)");
+    let path = dir.join("scp");
+    std::fs::write(&path, OLD_SCP.replace("REAL_SCP", real)).expect("write the old scp");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path
+}
+
+/// The calls the [`old_scp`] in `dir` received, one line each.
+pub fn old_scp_calls(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("scp.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }

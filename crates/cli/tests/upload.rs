@@ -1,6 +1,6 @@
-//! `flow-edge upload` as a cron job or an analyst runs it: against an ML node that hangs, and
-//! from inside the day folder. The ML node is a real OpenSSH server on 127.0.0.1 (Debian's
-//! `openssh-server`, installed by CI).
+//! `flow-edge upload` as a cron job or an analyst runs it: against an ML node that hangs,
+//! from inside the day folder, and on a host whose scp predates SFTP mode. The ML node is a
+//! real OpenSSH server on 127.0.0.1 (Debian's `openssh-server`, installed by CI).
 
 #[path = "../../../tests/support/ml_node.rs"]
 mod ml_node;
@@ -47,14 +47,21 @@ fn spot_conf(oa: &Path, base: &Path) -> PathBuf {
     path
 }
 
-/// Runs `flow-edge` in `folder`; fails the test if it is still running after `limit`.
-fn flow_edge(folder: &Path, args: &[String], limit: Duration) -> Output {
+/// Runs `flow-edge` in `folder` with `path_first` ahead on `PATH`; fails the test if it is
+/// still running after `limit`.
+fn flow_edge(folder: &Path, args: &[String], path_first: Option<&Path>, limit: Duration) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_flow-edge"));
     command
         .args(args)
         .current_dir(folder)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    if let Some(dir) = path_first {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let mut dirs = vec![dir.to_path_buf()];
+        dirs.extend(std::env::split_paths(&path));
+        command.env("PATH", std::env::join_paths(dirs).expect("PATH"));
+    }
     let mut child = command.spawn().expect("run flow-edge");
     let until = Instant::now() + limit;
     while child.try_wait().expect("wait").is_none() {
@@ -88,7 +95,7 @@ fn an_upload_to_a_silent_ml_node_fails_within_its_deadline() {
     args.extend(strings(&["--ssh-config", "/dev/null"]));
 
     let started = Instant::now();
-    let out = flow_edge(&day, &args, Duration::from_secs(30));
+    let out = flow_edge(&day, &args, None, Duration::from_secs(30));
     let took = started.elapsed();
 
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
@@ -118,6 +125,7 @@ fn the_deadline_must_be_a_whole_number_of_seconds() {
         let out = flow_edge(
             oa.path(),
             &strings(&["upload", ".", "--deadline", bad]),
+            None,
             Duration::from_secs(10),
         );
         assert_eq!(out.status.code(), Some(2), "{bad}");
@@ -139,10 +147,47 @@ fn upload_from_inside_the_day_folder_finds_the_source_and_date_in_its_path() {
     let mut args = strings(&["upload", ".", "--config", &conf.display().to_string()]);
     args.extend(server.cli_options("client_key"));
 
-    let out = flow_edge(&day, &args, Duration::from_secs(60));
+    let out = flow_edge(&day, &args, None, Duration::from_secs(60));
 
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let arrived = fs::read(remote.join("ml/flow/20160708/flow_scores.csv")).expect("arrived");
     assert!(arrived == feedback);
     assert!(text(&out.stdout).contains("/ml/flow/20160708/flow_scores.csv"));
+}
+
+#[test]
+fn a_host_whose_scp_has_no_sftp_mode_still_delivers_to_the_literal_folder() {
+    let server = TestServer::start();
+    let oa = tempfile::tempdir().expect("temp dir");
+    let (day, feedback) = scored_day(oa.path());
+    let marker = oa.path().join("pwned");
+    let base = server.path(&format!(
+        "it's $(touch {m}) `touch {m}`",
+        m = marker.display()
+    ));
+    fs::create_dir_all(base.join("ml/flow/20160708")).expect("remote dir");
+    let conf = spot_conf(oa.path(), &base);
+    let tools = tempfile::tempdir().expect("temp dir");
+    sshd::old_scp(tools.path());
+    let mut args = strings(&["upload", &day.display().to_string()]);
+    args.extend(strings(&["--config", &conf.display().to_string()]));
+    args.extend(server.cli_options("client_key"));
+
+    let out = flow_edge(
+        oa.path(),
+        &args,
+        Some(tools.path()),
+        Duration::from_secs(60),
+    );
+
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let arrived = fs::read(base.join("ml/flow/20160708/flow_scores.csv")).expect("arrived");
+    assert!(arrived == feedback);
+    assert!(
+        !marker.exists(),
+        "the remote shell ran a command from the path"
+    );
+    let calls = sshd::old_scp_calls(tools.path());
+    assert_eq!(calls.len(), 2, "asked about -s, then sent: {calls:#?}");
+    assert!(!calls[1].split(' ').any(|argument| argument == "-s"));
 }

@@ -5,9 +5,10 @@
 //! mode (it fails instead of prompting inside a notebook), with a connect timeout, and under a
 //! deadline on the whole upload: ssh's keepalives notice a node that stopped answering, and
 //! past [`ScpOptions::deadline`] scp and its ssh are killed, so a silent node cannot hold a
-//! notebook or a cron job. The SFTP protocol is used (the remote side takes the path
-//! literally). Failures come back as [`UploadError`] values an analyst can act on; the local
-//! file is only read.
+//! notebook or a cron job. The SFTP protocol is used where scp has it (the remote side takes
+//! the path literally); an scp older than OpenSSH 8.7 gets the classic protocol, with the path
+//! quoted for the ML node's (POSIX) login shell. Failures come back as [`UploadError`] values
+//! an analyst can act on; the local file is only read.
 //!
 //! ```no_run
 //! use flow_edge::spot::upload::{load_day_config, upload_feedback, ScpOptions, UploadTarget};
@@ -142,14 +143,20 @@ impl UploadTarget {
         Ok(target)
     }
 
-    /// The scp destination operand, `user@host:dir/flow_scores.csv`.
+    /// The scp destination, `user@host:dir/flow_scores.csv`.
     pub fn destination(&self) -> String {
+        format!("{}@{}:{}", self.user, self.host, self.remote_path())
+    }
+
+    /// The file on the ML node, `dir/flow_scores.csv`.
+    fn remote_path(&self) -> String {
         let dir = self.remote_dir.trim_end_matches('/');
-        format!("{}@{}:{dir}/{REMOTE_FILE_NAME}", self.user, self.host)
+        format!("{dir}/{REMOTE_FILE_NAME}")
     }
 
     /// Refuses names scp would read as options or split differently; the path may hold any
-    /// text, since it is passed as one argument and SFTP takes it literally.
+    /// text but a line break, since it is passed as one argument, which SFTP takes literally
+    /// and the classic protocol quotes for the remote shell.
     fn validate(&self) -> Result<(), UploadError> {
         let login_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
         if self.user.starts_with('-') || !self.user.chars().all(login_char) {
@@ -228,9 +235,11 @@ fn send(
         program: options.program.clone(),
         source,
     };
-    let destination = target.destination();
+    let protocol = scp::protocol(&options.program, until).map_err(unavailable)?;
+    let operand = scp::remote_operand(target, protocol);
     let mut command = Command::new(&options.program);
-    command.args(scp::arguments(options, feedback, &destination));
+    command.args(scp::arguments(options, protocol, feedback, &operand));
+    let destination = target.destination();
     match child::run_until(command, until).map_err(unavailable)? {
         Ended::Exited { status, .. } if status.success() => Ok(UploadReport {
             source: feedback.to_path_buf(),
