@@ -44,6 +44,9 @@ pub enum UploadError {
         deadline: Duration,
         detail: String,
     },
+    /// The upload was given up before it ended, for the reason given (its thread could not
+    /// be started, or stopped unexpectedly).
+    Abandoned(String),
 }
 
 impl fmt::Display for UploadError {
@@ -93,6 +96,7 @@ impl fmt::Display for UploadError {
                 }
                 Ok(())
             }
+            UploadError::Abandoned(reason) => write!(f, "the upload was given up: {reason}"),
         }
     }
 }
