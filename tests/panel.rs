@@ -1,11 +1,17 @@
 //! The investigation panel's operations, as the analyst's buttons run them (without a
 //! browser: the panel's methods do what the buttons do).
 
-use flow_edge::panel::{PanelOptions, UndoError, UploadSettings};
+#[path = "support/ml_node.rs"]
+mod ml_node;
+
+use flow_edge::panel::{PanelOptions, UndoError, UploadSettings, UploadStatus, UploadStep};
+use flow_edge::spot::upload::ScpOptions;
 use flow_edge::synthetic::{generate_bytes, DaySpec};
 use flow_edge::{Day, Panel, Selection};
+use ml_node::{Behaviour, HangingNode};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// A generated day in `<tmp>/data/flow/20160708`, with a network context naming one source.
 fn oa_day(rows: usize) -> (tempfile::TempDir, Day) {
@@ -260,4 +266,123 @@ fn a_malformed_context_line_is_one_warning_above_the_listboxes_and_the_panel_ope
         .score(&Selection::new().src_ip(first.clone()), 2)
         .unwrap();
     assert!(report.scored > 0);
+}
+
+/// Options whose upload goes to a hanging ML node on `port`, within `deadline`.
+fn options_for_node(oa: &Path, port: u16, deadline: Duration, interactive: bool) -> PanelOptions {
+    let conf = oa.join("spot.conf");
+    fs::write(
+        &conf,
+        "MLNODE=127.0.0.1\nLUSER=/home/duxbury\nLPATH=/home/duxbury/ml/${DSOURCE}/${FDATE}\n",
+    )
+    .unwrap();
+    PanelOptions {
+        upload: UploadSettings {
+            spot_conf: Some(conf),
+            scp: ScpOptions {
+                port: Some(port),
+                ssh_config_file: Some(PathBuf::from("/dev/null")),
+                known_hosts_file: Some(oa.join("known_hosts")),
+                connect_timeout: Duration::from_secs(2),
+                deadline,
+                ..ScpOptions::default()
+            },
+        },
+        interactive,
+        ..PanelOptions::default()
+    }
+}
+
+#[test]
+fn save_with_a_silent_ml_node_returns_at_once_and_the_panel_stays_usable_while_it_uploads() {
+    let node = HangingNode::start(Behaviour::Silent);
+    // Without widgets and with them (the button's way, in-process without a kernel).
+    for interactive in [false, true] {
+        let (oa, day) = oa_day(300);
+        let deadline = Duration::from_secs(4);
+        let panel = day
+            .panel_with(options_for_node(
+                oa.path(),
+                node.port,
+                deadline,
+                interactive,
+            ))
+            .unwrap();
+        let ips = panel.lists().src_ips;
+        panel
+            .score(&Selection::new().src_ip(ips[0].clone()), 3)
+            .unwrap();
+
+        let clicked = Instant::now();
+        let outcome = panel
+            .save_in_background()
+            .expect("the first Save is accepted");
+        assert!(
+            clicked.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            clicked.elapsed()
+        );
+        assert!(outcome.sort.is_ok());
+        assert!(
+            matches!(outcome.upload, UploadStep::Started { .. }),
+            "{outcome}"
+        );
+        assert!(
+            outcome.to_string().contains("Uploading the feedback"),
+            "{outcome}"
+        );
+
+        // The analyst goes on scoring while the feedback is on its way.
+        let report = panel
+            .score(&Selection::new().src_ip(ips[1].clone()), 1)
+            .unwrap();
+        assert!(report.scored > 0);
+        assert!(matches!(
+            panel.upload_status(),
+            UploadStatus::Running { .. }
+        ));
+        let refused = panel
+            .save_in_background()
+            .expect_err("a second Save is refused");
+        assert!(refused.to_string().contains("still running"), "{refused}");
+
+        let ended = panel.wait_for_upload(deadline + Duration::from_secs(5));
+        assert!(clicked.elapsed() < deadline + Duration::from_secs(2));
+        match &ended {
+            UploadStatus::Ended(result) => assert!(result.is_err()),
+            other => panic!("the upload did not end: {other}"),
+        }
+        let shown = ended.to_string();
+        assert!(
+            shown.starts_with("Feedback not uploaded: ML node 127.0.0.1"),
+            "{shown}"
+        );
+        // Once it ended, Save is accepted again.
+        assert!(panel.save_in_background().is_ok());
+        panel.wait_for_upload(deadline + Duration::from_secs(5));
+    }
+}
+
+#[test]
+fn save_from_code_waits_for_the_upload_but_no_longer_than_its_deadline() {
+    let node = HangingNode::start(Behaviour::Trickle);
+    let (oa, day) = oa_day(200);
+    let deadline = Duration::from_secs(2);
+    let panel = day
+        .panel_with(options_for_node(oa.path(), node.port, deadline, false))
+        .unwrap();
+    let ip = panel.lists().src_ips[0].clone();
+    panel.score(&Selection::new().quick_ip(ip), 2).unwrap();
+    let feedback = bytes(&day.paths().feedback);
+
+    let started = Instant::now();
+    let outcome = panel.save();
+
+    assert!(started.elapsed() < deadline + Duration::from_secs(2));
+    let shown = outcome.to_string();
+    assert!(
+        shown.contains("did not take the feedback within 2 s"),
+        "{shown}"
+    );
+    assert_eq!(bytes(&day.paths().feedback), feedback);
 }

@@ -3,9 +3,12 @@
 //! Needs Debian's `openssh-server` and `openssh-client` (CI installs them); without them these
 //! tests fail with a message saying so rather than passing without having run.
 
-use std::net::{TcpListener, TcpStream};
+#[path = "support/ml_node.rs"]
+mod ml_node;
+#[path = "support/sshd.rs"]
+mod sshd;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use flow_edge::spot::conf::SpotConfig;
@@ -14,166 +17,7 @@ use flow_edge::spot::upload::{
 };
 use flow_edge::synthetic::{generate_bytes, DaySpec};
 use flow_edge::{Day, Selection};
-
-const SSHD: &str = "/usr/sbin/sshd";
-
-/// An sshd of our own: host key, authorized keys and configuration in a temporary folder,
-/// killed when dropped.
-struct TestServer {
-    dir: tempfile::TempDir,
-    port: u16,
-    child: Child,
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn run(program: &str, args: &[&str]) {
-    let status = Command::new(program)
-        .args(args)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e} (install openssh-client)"));
-    assert!(status.success(), "{program} {args:?} failed");
-}
-
-fn keygen(path: &Path) {
-    let path = path.to_str().expect("utf-8 temp path");
-    run(
-        "ssh-keygen",
-        &["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f", path],
-    );
-}
-
-fn current_user() -> String {
-    let out = Command::new("id").arg("-un").output().expect("id -un runs");
-    String::from_utf8(out.stdout)
-        .expect("utf-8 user name")
-        .trim()
-        .to_string()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free local port")
-        .port()
-}
-
-impl TestServer {
-    fn start() -> TestServer {
-        assert!(
-            Path::new(SSHD).exists(),
-            "{SSHD} is missing: install Debian's openssh-server (apt-get install -y openssh-server openssh-client) to run the upload tests"
-        );
-        let dir = tempfile::tempdir().expect("temp dir");
-        // An owned copy of the path, so that `dir` can move into the server when it is up.
-        let folder = dir.path().to_path_buf();
-        let d = folder.as_path();
-        keygen(&d.join("host_key"));
-        keygen(&d.join("client_key"));
-        keygen(&d.join("stranger_key"));
-        std::fs::copy(d.join("client_key.pub"), d.join("authorized_keys")).expect("copy key");
-        // sshd running as root insists on its privilege separation folder, which the Debian
-        // package only creates when the service is started by the init system.
-        if current_user() == "root" {
-            std::fs::create_dir_all("/run/sshd").expect("create /run/sshd");
-        }
-        // A free port can be taken by another test between our probe and sshd's bind; sshd
-        // then exits, and we try again on another port.
-        for _ in 0..5 {
-            let port = free_port();
-            write_config(d, port);
-            let mut child = Command::new(SSHD)
-                .arg("-D")
-                .arg("-e")
-                .arg("-f")
-                .arg(d.join("sshd_config"))
-                .stdin(Stdio::null())
-                .stderr(std::fs::File::create(d.join("sshd.log")).expect("sshd log"))
-                .spawn()
-                .expect("start sshd");
-            if listening(&mut child, port, d) {
-                return TestServer { dir, port, child };
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!(
-            "sshd did not start: {}",
-            std::fs::read_to_string(d.join("sshd.log")).unwrap_or_default()
-        );
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn options(&self, key: &str) -> ScpOptions {
-        ScpOptions {
-            port: Some(self.port),
-            identity_file: Some(self.path(key)),
-            known_hosts_file: Some(self.path("known_hosts")),
-            ssh_config_file: Some(PathBuf::from("/dev/null")),
-            connect_timeout: Duration::from_secs(5),
-            ..ScpOptions::default()
-        }
-    }
-
-    /// A configuration the way Spot writes it, pointing at this server.
-    fn target(&self, lpath: &str) -> UploadTarget {
-        let text = format!(
-            "MLNODE='127.0.0.1'\nLUSER='/home/{user}'\nLPATH={lpath}\n",
-            user = current_user()
-        );
-        let conf = SpotConfig::parse(&text, "duxbay.conf", &[]).expect("valid configuration");
-        UploadTarget::from_config(&conf).expect("complete configuration")
-    }
-}
-
-/// Waits until the sshd `child` has bound `port` (it writes its pid file after binding) and
-/// answers there; false if it exited instead.
-fn listening(child: &mut Child, port: u16, d: &Path) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if matches!(child.try_wait(), Ok(Some(_))) {
-            return false;
-        }
-        if d.join("sshd.pid").exists() && TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return true;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "sshd did not start listening: {}",
-            std::fs::read_to_string(d.join("sshd.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// sshd's configuration for `port`, and a known-hosts file holding its host key.
-fn write_config(d: &Path, port: u16) {
-    let config = format!(
-        "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\nAuthorizedKeysFile {auth}\n\
-         PidFile {pid}\nStrictModes no\nUsePAM no\nPasswordAuthentication no\n\
-         KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
-         PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\nLogLevel ERROR\n",
-        host = d.join("host_key").display(),
-        auth = d.join("authorized_keys").display(),
-        pid = d.join("sshd.pid").display(),
-    );
-    std::fs::write(d.join("sshd_config"), config).expect("write sshd_config");
-    let host_pub = std::fs::read_to_string(d.join("host_key.pub")).expect("host key");
-    std::fs::write(
-        d.join("known_hosts"),
-        format!("[127.0.0.1]:{port} {host_pub}"),
-    )
-    .expect("write known_hosts");
-}
+use sshd::{current_user, free_port, TestServer};
 
 /// A feedback file with awkward bytes: tabs, quotes, non-ASCII, no final newline.
 fn feedback_file(dir: &Path) -> (PathBuf, Vec<u8>) {
@@ -368,4 +212,209 @@ fn a_node_whose_host_key_does_not_match_the_known_one_is_refused() {
         .expect_err("the host key differs");
 
     assert!(matches!(err, UploadError::HostKeyRejected { .. }), "{err}");
+}
+
+/// A generated day in `<oa>/data/flow/20160708` whose feedback file holds `lines` rows.
+fn day_with_feedback(oa: &Path, lines: usize) -> (Day, Vec<u8>) {
+    let dir = oa.join("data/flow/20160708");
+    std::fs::create_dir_all(&dir).expect("day dir");
+    std::fs::write(
+        dir.join("flow_scores.csv"),
+        generate_bytes(&DaySpec::new(50, 3)),
+    )
+    .expect("write day");
+    let mut feedback = b"sev\ttstart\tsrcIP\tdstIP\tsport\tdport\n".to_vec();
+    for i in 0..lines {
+        feedback.extend_from_slice(
+            format!(
+                "{}\t2016-07-08 10:{:02}:{:02}\t10.0.{}.{}\t192.168.{}.{}\t{}\t443\n",
+                i % 3 + 1,
+                i / 60 % 60,
+                i % 60,
+                i / 250 % 250,
+                i % 250,
+                i / 7 % 250,
+                i % 7,
+                1024 + i % 60000
+            )
+            .as_bytes(),
+        );
+    }
+    std::fs::write(dir.join("flow_scores_fb.csv"), &feedback).expect("write feedback");
+    (Day::open(&dir).expect("open day"), feedback)
+}
+
+/// The upload copies left in a day folder.
+fn upload_copies(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("day dir")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.starts_with("flow_scores_fb.csv.upload"))
+        .collect()
+}
+
+#[test]
+fn a_node_that_trickles_bytes_forever_is_cut_off_at_the_deadline() {
+    let node = ml_node::HangingNode::start(ml_node::Behaviour::Trickle);
+    let local = tempfile::tempdir().expect("temp dir");
+    let (feedback, bytes) = feedback_file(local.path());
+    let target = UploadTarget {
+        user: current_user(),
+        host: "127.0.0.1".into(),
+        remote_dir: "/tmp".into(),
+    };
+    let options = ScpOptions {
+        port: Some(node.port),
+        ssh_config_file: Some(PathBuf::from("/dev/null")),
+        known_hosts_file: Some(local.path().join("known_hosts")),
+        connect_timeout: Duration::from_secs(2),
+        deadline: Duration::from_secs(3),
+        ..ScpOptions::default()
+    };
+
+    let started = Instant::now();
+    let err = upload_feedback(&feedback, &target, &options).expect_err("the node never answers");
+    let took = started.elapsed();
+
+    assert!(matches!(err, UploadError::DeadlineExceeded { .. }), "{err}");
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("ML node 127.0.0.1 did not take the feedback within 3 s"),
+        "{err}"
+    );
+    // ssh was stopped with scp: the node sees its connection closed.
+    let closed_by = Instant::now() + Duration::from_secs(2);
+    while node.closed_connections() == 0 && Instant::now() < closed_by {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        node.closed_connections(),
+        1,
+        "ssh still holds the connection"
+    );
+    assert_eq!(std::fs::read(&feedback).expect("local file"), bytes);
+}
+
+#[test]
+fn overlapping_uploads_of_one_day_both_deliver_the_whole_file() {
+    let server = TestServer::start();
+    let oa = tempfile::tempdir().expect("temp dir");
+    let (day, feedback) = day_with_feedback(oa.path(), 400_000);
+    let options = server.options("client_key");
+    // The second upload starts a little later each round, so that its copy of the feedback is
+    // made at each stage of the first one: while it connects, while it sends, as it ends.
+    for (round, lag) in [0u64, 100, 200, 400, 800].into_iter().enumerate() {
+        let dirs = [
+            server.path(&format!("a{round}")),
+            server.path(&format!("b{round}")),
+        ];
+        let results: Vec<_> = std::thread::scope(|scope| {
+            let uploads: Vec<_> = dirs
+                .iter()
+                .zip([0, lag])
+                .map(|(dir, wait)| {
+                    std::fs::create_dir_all(dir).expect("remote dir");
+                    let target = server.target(&format!("'{}'", dir.display()));
+                    let (day, options) = (&day, &options);
+                    scope.spawn(move || {
+                        std::thread::sleep(Duration::from_millis(wait));
+                        upload_day_feedback(day, &target, options)
+                    })
+                })
+                .collect();
+            uploads
+                .into_iter()
+                .map(|u| u.join().expect("thread"))
+                .collect()
+        });
+        for (dir, result) in dirs.iter().zip(results) {
+            let report = result.unwrap_or_else(|e| panic!("second upload {lag} ms later: {e}"));
+            assert_eq!(report.bytes, feedback.len() as u64);
+            let arrived = std::fs::read(dir.join("flow_scores.csv")).expect("arrived");
+            assert!(
+                arrived == feedback,
+                "second upload {lag} ms later: {} differs",
+                dir.display()
+            );
+        }
+    }
+    assert_eq!(upload_copies(&day.paths().dir), Vec::<String>::new());
+}
+
+#[test]
+fn upload_copies_left_by_a_dead_upload_are_removed_and_those_in_use_kept() {
+    let server = TestServer::start();
+    let oa = tempfile::tempdir().expect("temp dir");
+    let (day, feedback) = day_with_feedback(oa.path(), 100);
+    let dir = day.paths().dir.clone();
+    // Left by a process that died mid-upload: by this version, and by the one before.
+    for stale in [
+        "flow_scores_fb.csv.upload.999999.0",
+        "flow_scores_fb.csv.upload",
+    ] {
+        std::fs::write(dir.join(stale), b"half a co").expect("stale copy");
+    }
+    // Held by an upload still running in another process.
+    let live = dir.join("flow_scores_fb.csv.upload.888888.0");
+    let held = std::fs::File::create(&live).expect("live copy");
+    held.lock().expect("lock the live copy");
+
+    let remote = server.path("ml");
+    std::fs::create_dir_all(&remote).expect("remote dir");
+    let target = server.target(&format!("'{}'", remote.display()));
+    upload_day_feedback(&day, &target, &server.options("client_key")).expect("upload");
+
+    assert!(std::fs::read(remote.join("flow_scores.csv")).expect("arrived") == feedback);
+    assert_eq!(
+        upload_copies(&dir),
+        vec!["flow_scores_fb.csv.upload.888888.0".to_string()]
+    );
+}
+
+#[test]
+fn an_scp_without_sftp_mode_sends_by_the_classic_protocol_with_the_path_taken_literally() {
+    let server = TestServer::start();
+    let local = tempfile::tempdir().expect("temp dir");
+    let (feedback, bytes) = feedback_file(local.path());
+    let marker = local.path().join("pwned");
+    let hostile = format!("$(touch {m}) it's; `touch {m}` | -x", m = marker.display());
+    let remote_dir = server.path(&hostile);
+    std::fs::create_dir_all(&remote_dir).expect("literal remote dir");
+    // In the Spot configuration, the single quote is written the shell's way.
+    let quoted = remote_dir.display().to_string().replace('\'', r"'\''");
+    let target = server.target(&format!("'{quoted}'"));
+    assert_eq!(target.remote_dir, remote_dir.display().to_string());
+    let tools = tempfile::tempdir().expect("temp dir");
+    let options = ScpOptions {
+        program: sshd::old_scp(tools.path()),
+        ..server.options("client_key")
+    };
+
+    for _ in 0..2 {
+        std::fs::remove_file(remote_dir.join("flow_scores.csv")).ok();
+        upload_feedback(&feedback, &target, &options).expect("upload through the old scp");
+        let arrived = std::fs::read(remote_dir.join("flow_scores.csv")).expect("arrived");
+        assert!(arrived == bytes);
+    }
+
+    assert!(
+        !marker.exists(),
+        "the remote shell ran a command from the path"
+    );
+    let calls = sshd::old_scp_calls(tools.path());
+    let asked = calls
+        .iter()
+        .filter(|call| call.split(' ').any(|a| a == "-s"));
+    assert_eq!(asked.count(), 1, "asked once about -s: {calls:#?}");
+    assert_eq!(calls.len(), 3, "{calls:#?}");
 }

@@ -10,9 +10,9 @@ use crate::day::sort::SortReport;
 use crate::day::undo::{self, ScoringRecord, UndoError};
 use crate::day::{Day, ListboxValues, ScoreReport};
 use crate::error::Error;
-use crate::spot::conf::SpotConfig;
 use crate::spot::upload::{self, ScpOptions, UploadError, UploadReport, UploadTarget};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Environment variable naming the Spot configuration the panel's upload reads instead of
 /// `/etc/duxbay.conf` (or `/etc/spot.conf`).
@@ -23,7 +23,7 @@ pub const SPOT_CONF_ENV: &str = "FLOW_EDGE_SPOT_CONF";
 pub struct UploadSettings {
     /// The Spot configuration file; `None` reads `/etc/duxbay.conf`, then `/etc/spot.conf`.
     pub spot_conf: Option<PathBuf>,
-    /// How `scp` is run.
+    /// How `scp` is run, and how long an upload may take (`scp.deadline`).
     pub scp: ScpOptions,
 }
 
@@ -60,7 +60,43 @@ pub struct SaveOutcome {
     /// Why the lists could not be read again after the sort, if they could not.
     pub refresh: Option<Error>,
     /// The feedback upload.
-    pub upload: Option<Result<UploadReport, UploadError>>,
+    pub upload: UploadStep,
+}
+
+/// The feedback upload of a *Save*.
+#[derive(Debug)]
+pub enum UploadStep {
+    /// Not tried: the sort failed.
+    NotTried,
+    /// Sending on a thread of its own (the *Save* button, [`super::Panel::save_in_background`]):
+    /// [`super::Panel::upload_status`] and the status area tell how it ends, within `deadline`.
+    Started {
+        /// How long it may take.
+        deadline: Duration,
+    },
+    /// Sent, or not.
+    Done(Result<UploadReport, UploadError>),
+}
+
+/// Everything sending the feedback needs, read when *Save* is pressed (so a configuration
+/// problem shows at once): the day, where to, and how.
+#[derive(Debug, Clone)]
+pub(super) struct PlannedUpload {
+    day: Day,
+    target: UploadTarget,
+    scp: ScpOptions,
+}
+
+impl PlannedUpload {
+    /// Sends `flow_scores_fb.csv` as the original `ml_feedback` did, within the deadline.
+    pub(super) fn send(&self) -> Result<UploadReport, UploadError> {
+        upload::upload_day_feedback(&self.day, &self.target, &self.scp)
+    }
+
+    /// How long the upload may take.
+    pub(super) fn deadline(&self) -> Duration {
+        self.scp.deadline
+    }
 }
 
 /// The panel's state: the day, its lists, the preview index, the last scoring.
@@ -217,16 +253,13 @@ impl Investigation {
         Ok(record.changed.len() as u64)
     }
 
-    /// Saves and sorts, refreshes the lists, then sends the feedback to the ML node.
-    pub fn save(&mut self) -> SaveOutcome {
+    /// Saves and sorts, then refreshes the lists and the index. The upload is left to the
+    /// caller ([`Investigation::upload_plan`]), which must not hold the panel while it runs.
+    pub fn sort_for_save(&mut self) -> (Result<SortReport, Error>, Option<Error>) {
         let sort = self.day.save_and_sort();
         if sort.is_err() {
             // Nothing moved: the last scoring can still be undone.
-            return SaveOutcome {
-                sort,
-                refresh: None,
-                upload: None,
-            };
+            return (sort, None);
         }
         // The sort moved rows: the last scoring can no longer be undone row by row.
         self.last = None;
@@ -237,24 +270,23 @@ impl Investigation {
             .and_then(|()| FlowIndex::build(&self.day.paths().flow))
             .map(|index| self.index = Some(index))
             .err();
-        let upload = Some(self.upload_feedback());
-        SaveOutcome {
-            sort,
-            refresh,
-            upload,
-        }
+        (sort, refresh)
     }
 
-    /// Sends `flow_scores_fb.csv` as the original `ml_feedback` did.
-    pub fn upload_feedback(&self) -> Result<UploadReport, UploadError> {
-        let variables = upload::day_variables(&self.day.paths().dir);
-        let config = match &self.upload.spot_conf {
-            Some(path) => SpotConfig::load(path, &variables),
-            None => SpotConfig::load_default(&variables),
-        }
-        .map_err(UploadError::from)?;
-        let target = UploadTarget::from_config(&config)?;
-        upload::upload_day_feedback(&self.day, &target, &self.upload.scp)
+    /// Reads the Spot configuration for this day: where and how the feedback will go.
+    pub(super) fn upload_plan(&self) -> Result<PlannedUpload, UploadError> {
+        let config =
+            upload::load_day_config(&self.day.paths().dir, self.upload.spot_conf.as_deref())?;
+        Ok(PlannedUpload {
+            day: self.day.clone(),
+            target: UploadTarget::from_config(&config)?,
+            scp: self.upload.scp.clone(),
+        })
+    }
+
+    /// How long an upload from this panel may take.
+    pub(super) fn upload_deadline(&self) -> Duration {
+        self.upload.scp.deadline
     }
 
     /// Summary counts of the day by severity (unscored, 1, 2, 3).

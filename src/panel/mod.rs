@@ -18,7 +18,10 @@
 //!   values whose rows are all scored disappear.
 //! * *Save* sorts the day (unscored first, most suspicious on top), refreshes the lists and
 //!   sends the feedback to the ML node (`/etc/duxbay.conf`, or the file named by
-//!   `FLOW_EDGE_SPOT_CONF`); an upload failure is shown and changes no local file.
+//!   `FLOW_EDGE_SPOT_CONF`) on a thread of its own: the panel shows that it is uploading and
+//!   stays usable, a second Save is refused until the upload ends, and its outcome replaces
+//!   the status when it does (within the upload's deadline, 120 s by default). An upload
+//!   failure is shown and changes no local file.
 //! * *Undo* puts back the last scoring made from this panel (severities and feedback rows),
 //!   through the same crash-safe path, as long as nothing else changed the day since.
 //!
@@ -29,7 +32,8 @@
 //! Outside the flow-edge kernel (the evcxr REPL, plain evcxr_jupyter) there are no live
 //! widgets: the panel prints the listbox values and how to score from code, and its methods
 //! ([`Panel::score`], [`Panel::save`], [`Panel::undo`], [`Panel::preview`]) do what the
-//! buttons do.
+//! buttons do; [`Panel::save`] waits for its upload (at most the deadline), and
+//! [`Panel::save_in_background`] is the button's way.
 //!
 //! Compared with the original: rules are not re-applied each time the panel is shown (the
 //! original's `displaythis()` ran `set_rules()` first; here rules are a separate, explicit
@@ -37,26 +41,33 @@
 
 mod index;
 mod investigation;
+mod saving;
 mod table;
 mod text;
 mod view;
 
 pub use crate::day::undo::UndoError;
 pub use index::Preview;
-pub use investigation::{describe, LoggedScoring, SaveOutcome, UploadSettings, SPOT_CONF_ENV};
+pub use investigation::{
+    describe, LoggedScoring, SaveOutcome, UploadSettings, UploadStep, SPOT_CONF_ENV,
+};
+pub use saving::{SaveRefused, UploadStatus};
 
 use crate::analysis::context::{ContextError, NetworkContext};
 use crate::day::selection::Selection;
 use crate::day::{Day, ListboxValues, ScoreReport};
 use crate::error::Error;
 use investigation::Investigation;
+use saving::Uploads;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 /// How the panel is set up.
 #[derive(Debug, Clone)]
 pub struct PanelOptions {
-    /// Where *Save* sends the feedback.
+    /// Where *Save* sends the feedback, and how long an upload may take
+    /// (`upload.scp.deadline`).
     pub upload: UploadSettings,
     /// Rows shown by the live preview.
     pub preview_rows: usize,
@@ -131,6 +142,7 @@ pub struct UndoReport {
 /// The investigation panel of one day.
 pub struct Panel {
     state: Shared,
+    uploads: Arc<Uploads>,
     view: Option<view::PanelView>,
     options: PanelOptions,
 }
@@ -146,8 +158,9 @@ impl Day {
         let context = NetworkContext::for_day(self).map_err(PanelError::Context)?;
         let investigation = Investigation::open(self.clone(), context, options.upload.clone())?;
         let state: Shared = Arc::new(Mutex::new(investigation));
+        let uploads = Uploads::new();
         let view = if options.interactive {
-            let view = view::PanelView::build(&state, &options);
+            let view = view::PanelView::build(&state, &uploads, &options);
             index_in_background(&state);
             Some(view)
         } else {
@@ -155,6 +168,7 @@ impl Day {
         };
         Ok(Panel {
             state,
+            uploads,
             view,
             options,
         })
@@ -201,13 +215,35 @@ impl Panel {
         report
     }
 
-    /// Saves, sorts and uploads like the *Save* button.
+    /// Saves, sorts and uploads like the *Save* button, but waits for the upload (at most
+    /// its deadline). The panel is not held meanwhile.
     pub fn save(&self) -> SaveOutcome {
-        let outcome = lock(&self.state).save();
+        let outcome = saving::save_and_wait(&self.state);
         if let Some(view) = &self.view {
             view.refresh(&self.state);
         }
         outcome
+    }
+
+    /// Does what the *Save* button does: saves and sorts, then sends the feedback on a thread
+    /// of its own and returns (the outcome's upload is [`UploadStep::Started`]; a
+    /// configuration problem is reported at once). Refused while an upload started so is
+    /// still running.
+    pub fn save_in_background(&self) -> Result<SaveOutcome, SaveRefused> {
+        match &self.view {
+            Some(view) => view.start_save(&self.state, &self.uploads),
+            None => Ok(saving::begin(&self.state, &self.uploads)?.start(|_| {})),
+        }
+    }
+
+    /// Where the upload started by *Save* (the button, [`Panel::save_in_background`]) stands.
+    pub fn upload_status(&self) -> UploadStatus {
+        self.uploads.status()
+    }
+
+    /// Waits up to `timeout` for a running upload to end; says where it stands then.
+    pub fn wait_for_upload(&self, timeout: Duration) -> UploadStatus {
+        self.uploads.wait(timeout)
     }
 
     /// Undoes the last scoring made from this panel, like the *Undo* button.

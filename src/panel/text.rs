@@ -1,9 +1,10 @@
 //! The panel without widgets (the evcxr REPL, plain evcxr_jupyter), and the text views of
 //! its results.
 
-use super::{Preview, SaveOutcome, UndoReport};
+use super::{Preview, SaveOutcome, UndoReport, UploadStatus, UploadStep};
 use crate::analysis::context::NetworkContext;
 use crate::day::ListboxValues;
+use crate::spot::upload::{UploadError, UploadReport};
 use crate::views::html::{escape, ToHtml};
 use std::fmt;
 
@@ -119,14 +120,45 @@ pub(super) fn save_lines(outcome: &SaveOutcome) -> Vec<(bool, String)> {
         lines.push((false, format!("Lists not refreshed: {error}")));
     }
     match &outcome.upload {
-        Some(Ok(report)) => lines.push((true, format!("Feedback uploaded: {report}"))),
-        Some(Err(error)) => lines.push((
-            false,
-            format!("Feedback not uploaded: {error} (local files unchanged)"),
-        )),
-        None => {}
+        UploadStep::NotTried => {}
+        UploadStep::Started { deadline } => lines.push((true, uploading_line(*deadline))),
+        UploadStep::Done(result) => lines.push(upload_line(result)),
     }
     lines
+}
+
+/// The line of an upload under way.
+fn uploading_line(deadline: std::time::Duration) -> String {
+    format!(
+        "Uploading the feedback to the ML node… (the outcome shows here when it ends, within {} s)",
+        deadline.as_secs()
+    )
+}
+
+/// The line of an upload that ended: sent, or why not.
+pub(super) fn upload_line(result: &Result<UploadReport, UploadError>) -> (bool, String) {
+    match result {
+        Ok(report) => (true, format!("Feedback uploaded: {report}")),
+        Err(error) => (
+            false,
+            format!("Feedback not uploaded: {error} (local files unchanged)"),
+        ),
+    }
+}
+
+impl fmt::Display for UploadStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UploadStatus::Idle => f.write_str("No feedback upload started from this panel"),
+            UploadStatus::Running { started, deadline } => write!(
+                f,
+                "{} ({} s so far)",
+                uploading_line(*deadline),
+                started.elapsed().as_secs()
+            ),
+            UploadStatus::Ended(result) => f.write_str(&upload_line(result).1),
+        }
+    }
 }
 
 impl fmt::Display for SaveOutcome {

@@ -4,9 +4,10 @@
 //! Callbacks never print (evcxr reads the subprocess's stdout only while a cell runs): every
 //! outcome goes to the status area, and a failure there is an error message, never a panic.
 
+use super::saving::{self, SaveRefused, UploadStatus, Uploads};
 use super::table::compact_table;
 use super::text::{context_html, labelled, preview_summary, save_lines, undo_line};
-use super::{lock, PanelOptions, Shared, UndoReport};
+use super::{lock, PanelOptions, SaveOutcome, Shared, UndoReport};
 use crate::day::selection::Selection;
 use crate::day::ListboxValues;
 use crate::views::html::escape;
@@ -76,8 +77,8 @@ fn hint_html(text: &str) -> String {
 }
 
 impl PanelView {
-    /// Builds the widgets and wires the callbacks to `state`.
-    pub fn build(state: &Shared, options: &PanelOptions) -> PanelView {
+    /// Builds the widgets and wires the callbacks to `state` and the upload slot.
+    pub fn build(state: &Shared, uploads: &Arc<Uploads>, options: &PanelOptions) -> PanelView {
         let (src_column, src) = listbox_column("Source IP", "22%");
         let (dst_column, dst) = listbox_column("Dest IP", "22%");
         let (sport_column, sport) = listbox_column("Src Port", "12%");
@@ -153,11 +154,11 @@ impl PanelView {
         };
         view.refill(state);
         view.show_scored(state);
-        view.wire(state, &score, &save);
+        view.wire(state, uploads, &score, &save);
         view
     }
 
-    fn wire(&self, state: &Shared, score: &Button, save: &Button) {
+    fn wire(&self, state: &Shared, uploads: &Arc<Uploads>, score: &Button, save: &Button) {
         // Each callback owns a handle to the view and to the state.
         let bind = |action: fn(&PanelView, &Shared)| {
             let (view, state) = (self.clone(), Arc::clone(state));
@@ -173,8 +174,11 @@ impl PanelView {
         self.quick_ip.on_submit(move |_| run());
         let run = bind(PanelView::score);
         score.on_click(move |_| run());
-        let run = bind(PanelView::save);
-        save.on_click(move |_| run());
+        let (view, state, uploads) = (self.clone(), Arc::clone(state), Arc::clone(uploads));
+        save.on_click(move |_| {
+            // The outcome is on show; the caller from code is the one who wants it back.
+            let _ = view.start_save(&state, &uploads);
+        });
         let run = bind(PanelView::undo);
         self.undo.on_click(move |_| run());
     }
@@ -260,14 +264,45 @@ impl PanelView {
         }
     }
 
-    fn save(&self, state: &Shared) {
-        self.status.set_value(status_hint(
-            "Saving and sorting, then sending the feedback…",
-        ));
-        let outcome = lock(state).save();
-        self.status.set_value(status_html(&save_lines(&outcome)));
+    /// *Save*: sorts, shows that, then uploads on a thread of its own, whose end replaces
+    /// the status. Returns at once; refused (and said so) while an upload is running.
+    pub fn start_save(
+        &self,
+        state: &Shared,
+        uploads: &Arc<Uploads>,
+    ) -> Result<SaveOutcome, SaveRefused> {
+        self.status.set_value(status_hint("Saving and sorting…"));
+        let saved = match saving::begin(state, uploads) {
+            Ok(saved) => saved,
+            Err(refused) => {
+                self.status
+                    .set_value(status_html(&[(false, refused.to_string())]));
+                return Err(refused);
+            }
+        };
+        // Shown before the upload starts, so its end can only come after.
+        self.show_save(state, &saved.outcome);
+        let view = self.clone();
+        let outcome = saved.start(move |status| view.show_upload_end(status));
+        if !matches!(outcome.upload, super::UploadStep::Started { .. }) {
+            // The upload thread could not start: the outcome says why.
+            self.status.set_value(status_html(&save_lines(&outcome)));
+        }
+        Ok(outcome)
+    }
+
+    fn show_save(&self, state: &Shared, outcome: &SaveOutcome) {
+        self.status.set_value(status_html(&save_lines(outcome)));
         self.refill(state);
         self.show_scored(state);
+    }
+
+    /// Runs on the upload's thread: the widgets library sends from any thread.
+    fn show_upload_end(&self, status: &UploadStatus) {
+        if let UploadStatus::Ended(result) = status {
+            self.status
+                .set_value(status_html(&[super::text::upload_line(result)]));
+        }
     }
 
     fn undo(&self, state: &Shared) {
@@ -348,9 +383,13 @@ mod tests {
     use super::*;
     use crate::analysis::context::NetworkContext;
     use crate::panel::investigation::{Investigation, UploadSettings};
+    use crate::panel::UploadStatus;
+    use crate::spot::upload::ScpOptions;
     use crate::synthetic::{generate_bytes, DaySpec};
-    use std::path::Path;
+    use crate::{Day, Selection};
+    use std::path::{Path, PathBuf};
     use std::sync::Mutex;
+    use std::time::Duration;
 
     /// The ids of the panel's top-level widgets, for a day whose context file reads `context`.
     fn top_level(context: &[u8]) -> (Vec<String>, PanelView) {
@@ -368,7 +407,7 @@ mod tests {
             interactive: true,
             ..PanelOptions::default()
         };
-        let view = PanelView::build(&state, &options);
+        let view = PanelView::build(&state, &Uploads::new(), &options);
         (view.root.child_ids(), view)
     }
 
@@ -390,5 +429,60 @@ mod tests {
                 view.scored.model_id()
             ]
         );
+    }
+
+    #[test]
+    fn the_status_says_uploading_then_shows_how_the_upload_ended() {
+        // A node whose connections wait in the listen queue: ssh never gets a banner.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("flow_scores.csv"),
+            generate_bytes(&DaySpec::new(100, 4)),
+        )
+        .unwrap();
+        let conf = dir.path().join("spot.conf");
+        std::fs::write(&conf, "MLNODE=127.0.0.1\nLUSER=/home/u\nLPATH=/tmp/ml\n").unwrap();
+        let day = Day::open(dir.path()).unwrap();
+        let panel = day
+            .panel_with(PanelOptions {
+                upload: UploadSettings {
+                    spot_conf: Some(conf),
+                    scp: ScpOptions {
+                        port: Some(port),
+                        ssh_config_file: Some(PathBuf::from("/dev/null")),
+                        connect_timeout: Duration::from_secs(1),
+                        deadline: Duration::from_secs(5),
+                        ..ScpOptions::default()
+                    },
+                },
+                interactive: true,
+                ..PanelOptions::default()
+            })
+            .unwrap();
+        let ip = panel.lists().src_ips[0].clone();
+        panel.score(&Selection::new().quick_ip(ip), 1).unwrap();
+        let status = &panel.view.as_ref().expect("live widgets").status;
+
+        panel.save_in_background().unwrap();
+        let shown = status.value();
+        assert!(
+            shown.contains("Suspicious connects successfully updated"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("Uploading the feedback to the ML node"),
+            "{shown}"
+        );
+
+        let ended = panel.wait_for_upload(Duration::from_secs(10));
+        assert!(matches!(ended, UploadStatus::Ended(_)), "{ended}");
+        let shown = status.value();
+        assert!(
+            shown.contains("Feedback not uploaded: ML node 127.0.0.1"),
+            "{shown}"
+        );
+        assert!(!shown.contains("Uploading"), "{shown}");
     }
 }

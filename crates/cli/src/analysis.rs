@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use flow_edge::analysis::heuristics::{attack_heuristics, DEFAULT_THRESHOLD};
 use flow_edge::analysis::rules::{apply_rules, ApplyOptions, Rule, RuleSet};
-use flow_edge::spot::conf::SpotConfig;
-use flow_edge::spot::upload::{day_variables, upload_day_feedback, ScpOptions, UploadTarget};
+use flow_edge::spot::upload::{load_day_config, upload_day_feedback, ScpOptions, UploadTarget};
 use flow_edge::{Day, Error, NetworkContext};
 use serde_json::json;
 
@@ -101,24 +100,23 @@ pub fn heuristics(args: &Args, day: Day) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `upload`: ship the feedback to the ML node named in the Spot configuration.
-pub fn upload(args: &Args, day: Day) -> Result<(), Failure> {
-    let variables = day_variables(&day.paths().dir);
-    let conf = match args.value("config") {
-        Some(path) => SpotConfig::load(path, &variables),
-        None => SpotConfig::load_default(&variables),
-    }
-    .map_err(failed)?;
-    let target = UploadTarget::from_config(&conf).map_err(failed)?;
+/// `upload`: ship the feedback to the ML node named in the Spot configuration, within
+/// `--deadline` seconds (`--timeout` bounds the connection only). Usage errors come before
+/// the day is opened.
+pub fn upload(args: &Args, day: impl FnOnce() -> Result<Day, Error>) -> Result<(), Failure> {
     let defaults = ScpOptions::default();
-    let timeout: Option<u64> = args.number("timeout")?;
-    if timeout == Some(0) {
-        return Err(UsageError("--timeout must be at least 1 second".to_string()).into());
-    }
+    let connect_timeout = seconds(args, "timeout")?.unwrap_or(defaults.connect_timeout);
+    let deadline = seconds(args, "deadline")?.unwrap_or(defaults.deadline);
+    let port = args.number("port")?;
+    let day = day()?;
+    let conf =
+        load_day_config(&day.paths().dir, args.value("config").map(Path::new)).map_err(failed)?;
+    let target = UploadTarget::from_config(&conf).map_err(failed)?;
     let options = ScpOptions {
-        port: args.number("port")?,
+        port,
         identity_file: args.value("identity").map(PathBuf::from),
-        connect_timeout: timeout.map_or(defaults.connect_timeout, Duration::from_secs),
+        connect_timeout,
+        deadline,
         known_hosts_file: args.value("known-hosts").map(PathBuf::from),
         ssh_config_file: args.value("ssh-config").map(PathBuf::from),
         ..defaults
@@ -133,4 +131,12 @@ pub fn upload(args: &Args, day: Day) -> Result<(), Failure> {
         println!("{report}");
     }
     Ok(())
+}
+
+/// `--name SECONDS`, a whole number of at least 1, if given.
+fn seconds(args: &Args, name: &str) -> Result<Option<Duration>, UsageError> {
+    match args.number::<u64>(name)? {
+        Some(0) => Err(UsageError(format!("--{name} must be at least 1 second"))),
+        given => Ok(given.map(Duration::from_secs)),
+    }
 }

@@ -39,8 +39,9 @@ commands:
   upload <day>    send flow_scores_fb.csv to <user>@MLNODE:LPATH/flow_scores.csv by scp
                   --config FILE  Spot configuration (default /etc/duxbay.conf, then
                                  /etc/spot.conf)
-                  --port N  --identity KEY  --timeout SECONDS
-                  --known-hosts FILE  --ssh-config FILE
+                  --port N  --identity KEY  --known-hosts FILE  --ssh-config FILE
+                  --timeout SECONDS   give up connecting after this (default 10)
+                  --deadline SECONDS  stop the whole upload after this (default 120)
 
 options for every command:
   --json          machine-readable output on stdout
@@ -90,6 +91,7 @@ fn value_options(command: &str) -> Option<&'static [&'static str]> {
             "port",
             "identity",
             "timeout",
+            "deadline",
             "known-hosts",
             "ssh-config",
             "lock-wait",

@@ -26,7 +26,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         "restore" => restore(args, wait),
         "rules" => crate::analysis::rules(args, || open(args, wait, Access::Write)),
         "heuristics" => crate::analysis::heuristics(args, open(args, wait, Access::Read)?),
-        "upload" => crate::analysis::upload(args, open(args, wait, Access::Write)?),
+        "upload" => crate::analysis::upload(args, || open(args, wait, Access::Write)),
         other => Err(UsageError(format!("unknown command {other:?}")).into()),
     }
 }
