@@ -74,7 +74,10 @@ impl DayPaths {
     /// The paths of a day folder. When it is `<oa>/data/<source>/<date>`, the
     /// context folder is `<oa>/context`; otherwise it is the day folder itself.
     pub fn for_day_folder(dir: &Path) -> DayPaths {
-        let context = match oa_root(dir, "data") {
+        // A relative folder (`flow-edge lists .`) is looked at from the working folder, so
+        // that a day inside an OA tree finds `<oa>/context` however it was named.
+        let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let context = match oa_root(&absolute, "data") {
             Some(oa) => oa.join("context"),
             None => dir.to_path_buf(),
         };

@@ -246,3 +246,27 @@ fn heuristics_warn_about_a_malformed_context_line_and_keep_the_other_names() {
         )
     );
 }
+
+#[test]
+fn a_day_named_relative_to_the_working_folder_finds_the_oa_context() {
+    let folder = Folder::new("relative-day-context");
+    let day = folder.0.join("oa/data/flow/20160708");
+    fs::create_dir_all(&day).expect("day folder");
+    fs::create_dir_all(folder.0.join("oa/context")).expect("context folder");
+    write_day(&day);
+    fs::write(
+        folder.0.join("oa/context/networkcontext.csv"),
+        "10.0.0.1, Build farm\n",
+    )
+    .expect("write context");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_flow-edge"))
+        .args(["heuristics", ".", "--json"])
+        .current_dir(&day)
+        .output()
+        .expect("run flow-edge");
+
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(result["sources"][0]["name"], "Build farm");
+}
