@@ -1,8 +1,9 @@
 //! A whole file's bytes without copying them: the file mapped read-only.
 //!
-//! Reading a 177 MB day with `fs::read` costs more than scanning it: the
-//! kernel first has to fault in and zero 177 MB of fresh memory, then copy
-//! the page cache into it, and frees it all again at the end. Reading it in
+//! Reading a whole day with `fs::read` costs more than scanning it (see
+//! BENCHMARKS.md, "Figures behind the code"): the kernel first has to fault
+//! in and zero as much fresh memory as the file holds, then copy the page
+//! cache into it, and frees it all again at the end. Reading it in
 //! blocks still copies every byte out of the page cache. A read-only mapping
 //! shows the page cache itself: no zeroing, no copy, nothing to free but the
 //! page table. Every whole-day pass reads the day this way: the sort keeps it
@@ -115,10 +116,10 @@ impl FileBytes {
     /// kernel drop its copy of them too (they may be read again, from disk).
     ///
     /// The sort replaces the file it maps, and the kernel frees all of a
-    /// replaced file's cache when the last reference goes, after the rename:
-    /// about 20 ms for a 177 MB day, on the critical path. Dropping the rows
-    /// already written while the new file is flushed to disk takes that off
-    /// it. Only pages wholly inside the range are dropped.
+    /// replaced file's cache when the last reference goes, after the rename,
+    /// on the critical path (BENCHMARKS.md, "Figures behind the code").
+    /// Dropping the rows already written while the new file is flushed to
+    /// disk takes that off it. Only pages wholly inside the range are dropped.
     pub fn forget_cached_prefix(&self, len: usize) {
         self.forget(0..len);
         drop_cache(&self.file, 0..len);
