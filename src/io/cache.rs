@@ -2,9 +2,9 @@
 //!
 //! Scoring and rules read `flow_scores.csv` once and rename a new version
 //! over it. When the old version is freed at that rename, Linux first drops
-//! its pages from the page cache, about 16 ms of processor time for a
-//! 170 MiB day, on the thread that closes the file, at the very end of the
-//! pass, when nothing else can overlap it. Asking the kernel to drop the
+//! its pages from the page cache, on the thread that closes the file, at the
+//! very end of the pass, when nothing else can overlap it (BENCHMARKS.md,
+//! "Figures behind the code"). Asking the kernel to drop the
 //! pages already written out (`POSIX_FADV_DONTNEED`; the writing thread
 //! unmaps them first, see [`crate::io::mapped`]) from a helper thread instead
 //! spreads that work over the pass.

@@ -252,8 +252,9 @@ pub(crate) fn replace(from: &Path, target: &Path, dir: &Path) -> Result<(), Erro
 /// Drops `value` on a thread of its own, for the handles of a file that was
 /// just replaced: closing the last one frees the old version, which means
 /// dropping its pages from the page cache and, on a disk mounted with
-/// `discard`, waiting for the disk to discard its blocks (about 25 ms for a
-/// 170 MiB day here). The caller, an analyst's notebook cell, need not wait.
+/// `discard`, waiting for the disk to discard its blocks (BENCHMARKS.md,
+/// "Figures behind the code"). The caller, an analyst's notebook cell, need
+/// not wait.
 /// A process that exits at once still waits for it.
 pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
     // Where no thread can be started, the closure, and `value` with it, is

@@ -3,8 +3,7 @@
 //! buffer first: long pieces go to the kernel in batches of `writev`. Short
 //! ones (rows scattered by the sort) are copied into a buffer after all:
 //! the kernel's cost per `writev` piece is several times that of copying a
-//! row (a shuffled 177 MB day took 0.36 s of system time as a million
-//! pieces, 0.19 s copied).
+//! row (BENCHMARKS.md, "Figures behind the code").
 //!
 //! Like [`crate::io::durable::SyncingWriter`], the writer starts the disk on what
 //! it wrote as it goes ([`Writeback`]). Here the caller's thread does the
@@ -23,9 +22,9 @@ const SLICES_PER_WRITE: usize = 1024;
 /// Bytes per `writev` call at most: pieces longer than this are split, so
 /// that the disk is started every [`SYNC_EVERY`] bytes or so. Not more: the
 /// kernel sizes the page cache's folios after the write, and 4 MiB writes
-/// (2 MiB folios) made the copy several times slower on the test machine
-/// (0.45 s instead of 0.07 s for a 177 MB day, when memory is fragmented);
-/// 1 MiB writes, like `dd bs=1M`, never did.
+/// (2 MiB folios) sometimes made the copy several times slower when memory
+/// is fragmented; 1 MiB writes, like `dd bs=1M`, never did (BENCHMARKS.md,
+/// "Figures behind the code").
 const BYTES_PER_WRITE: usize = 1 << 20;
 /// Pieces shorter than this are copied into a buffer rather than handed to
 /// the kernel one by one.
@@ -182,7 +181,8 @@ pub(crate) fn write_all_vectored(
 /// tail left. Without it, Linux would keep the whole file in the page cache
 /// until the fsync and a pass would cost its own time plus the disk's
 /// instead of the larger of the two. Starting (`sync_file_range`) rather than
-/// waiting (`fdatasync`, 10 to 20 ms per 32 MiB here) keeps the writer going.
+/// waiting (`fdatasync`, during which the writer stalled: BENCHMARKS.md,
+/// "Figures behind the code") keeps the writer going.
 #[derive(Debug, Default)]
 pub(crate) struct Writeback {
     written: u64,

@@ -1,8 +1,9 @@
 //! A whole file's bytes without copying them: the file mapped read-only.
 //!
-//! Reading a 177 MB day with `fs::read` costs more than scanning it: the
-//! kernel first has to fault in and zero 177 MB of fresh memory, then copy
-//! the page cache into it, and frees it all again at the end. Reading it in
+//! Reading a whole day with `fs::read` costs more than scanning it (see
+//! BENCHMARKS.md, "Figures behind the code"): the kernel first has to fault
+//! in and zero as much fresh memory as the file holds, then copy the page
+//! cache into it, and frees it all again at the end. Reading it in
 //! blocks still copies every byte out of the page cache. A read-only mapping
 //! shows the page cache itself: no zeroing, no copy, nothing to free but the
 //! page table. Every whole-day pass reads the day this way: the sort keeps it
@@ -27,7 +28,9 @@
 //! the next writer removes it when it takes the lock.
 //!
 //! A private mapping is used so that even the kernel cannot let a write
-//! through it reach the file; the mapping is never written.
+//! through it reach the file; the mapping is never written. The mapping
+//! itself is `memmap2`'s; the advice about its pages (read-ahead, giving
+//! pages back) goes through it too.
 
 use crate::error::Error;
 use std::fs::File;
@@ -35,7 +38,7 @@ use std::ops::{Deref, Range};
 use std::path::Path;
 
 /// The bytes of a file, mapped read-only (or read, where mapping is not
-/// possible: empty files, other systems, a refused mapping).
+/// possible: empty files, a refused mapping).
 pub(crate) struct FileBytes {
     inner: Inner,
     /// The file, open for as long as its bytes are used (for advice about
@@ -44,8 +47,7 @@ pub(crate) struct FileBytes {
 }
 
 enum Inner {
-    #[cfg(unix)]
-    Mapped(Mapping),
+    Mapped(memmap2::Mmap),
     Read(Vec<u8>),
 }
 
@@ -87,17 +89,12 @@ impl FileBytes {
             .metadata()
             .map_err(|e| Error::io(path, "reading the size of", e))?
             .len();
-        #[cfg(unix)]
-        if let Some(mapping) = usize::try_from(len)
-            .ok()
-            .and_then(|len| Mapping::new(&file, len, faulting))
-        {
+        if let Some(mapping) = map(&file, len, faulting) {
             return Ok(FileBytes {
                 inner: Inner::Mapped(mapping),
                 file,
             });
         }
-        let _ = faulting;
         let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
         std::io::Read::read_to_end(&mut &file, &mut bytes)
             .map_err(|e| Error::io(path, "reading", e))?;
@@ -119,7 +116,7 @@ impl FileBytes {
     pub fn forget(&self, range: Range<usize>) {
         #[cfg(unix)]
         if let Inner::Mapped(mapping) = &self.inner {
-            mapping.forget(range);
+            forget_pages(mapping, range);
         }
         #[cfg(not(unix))]
         let _ = range;
@@ -129,10 +126,10 @@ impl FileBytes {
     /// kernel drop its copy of them too (they may be read again, from disk).
     ///
     /// The sort replaces the file it maps, and the kernel frees all of a
-    /// replaced file's cache when the last reference goes, after the rename:
-    /// about 20 ms for a 177 MB day, on the critical path. Dropping the rows
-    /// already written while the new file is flushed to disk takes that off
-    /// it. Only pages wholly inside the range are dropped.
+    /// replaced file's cache when the last reference goes, after the rename,
+    /// on the critical path (BENCHMARKS.md, "Figures behind the code").
+    /// Dropping the rows already written while the new file is flushed to
+    /// disk takes that off it. Only pages wholly inside the range are dropped.
     pub fn forget_cached_prefix(&self, len: usize) {
         self.forget(0..len);
         drop_cache(&self.file, 0..len);
@@ -144,8 +141,7 @@ impl Deref for FileBytes {
 
     fn deref(&self) -> &[u8] {
         match &self.inner {
-            #[cfg(unix)]
-            Inner::Mapped(mapping) => mapping.bytes(),
+            Inner::Mapped(mapping) => mapping,
             Inner::Read(bytes) => bytes,
         }
     }
@@ -174,98 +170,51 @@ pub(crate) fn drop_cache(file: &File, range: Range<usize>) {
     let _ = (file, range);
 }
 
-/// A read-only private mapping of a whole file, unmapped when dropped.
-#[cfg(unix)]
-struct Mapping {
-    start: std::ptr::NonNull<u8>,
-    len: usize,
+/// A read-only private mapping of the first `len` bytes of `file`; `None`
+/// when the file is empty (a mapping cannot be empty), too large for the
+/// address space, or the system refuses (the caller then reads the file).
+///
+/// Private, so that even the kernel cannot let a write through it reach the
+/// file; it is never written (see the module docs for why it is mapped at
+/// all, and what a truncation by another program does).
+fn map(file: &File, len: u64, faulting: Faulting) -> Option<memmap2::Mmap> {
+    let len = usize::try_from(len).ok().filter(|&len| len > 0)?;
+    let mut options = memmap2::MmapOptions::new();
+    options.len(len);
+    if let Faulting::AllAtOnce = faulting {
+        options.populate();
+    }
+    // SAFETY: the mapping is read-only and private, so nothing Rust knows
+    // about can write through it; what the unsafe contract leaves to the
+    // caller is that no one changes the file while it is mapped: flow-edge
+    // never changes a day's file in place (every writer renames a new one
+    // over it), and the module docs say what another program's truncation
+    // would do.
+    let mapping = unsafe { options.map_copy_read_only(file) }.ok()?;
+    #[cfg(unix)]
+    if let Faulting::AsRead = faulting {
+        // Advice only: a refusal changes nothing but the read-ahead.
+        let _ = mapping.advise(memmap2::Advice::Sequential);
+    }
+    Some(mapping)
 }
 
-// SAFETY: the mapping is only ever read (it is mapped read-only); the one
-// call made through a shared reference besides reads, `madvise` in `forget`
-// and `new`, is a system call that is safe to make from any thread at any
-// time; unmapping needs `&mut self` (drop).
+/// Drops the whole pages inside `range` from `mapping`'s page table.
 #[cfg(unix)]
-unsafe impl Sync for Mapping {}
-// SAFETY: a mapping belongs to the process, not to the thread that made it.
-#[cfg(unix)]
-unsafe impl Send for Mapping {}
-
-#[cfg(unix)]
-impl Mapping {
-    /// Maps the first `len` bytes of `file`; `None` when the file is empty
-    /// (a mapping cannot be empty) or the system refuses.
-    fn new(file: &File, len: usize, faulting: Faulting) -> Option<Mapping> {
-        use std::os::fd::AsRawFd;
-        if len == 0 {
-            return None;
-        }
-        let flags = match faulting {
-            Faulting::AllAtOnce => libc::MAP_PRIVATE | populate(),
-            Faulting::AsRead => libc::MAP_PRIVATE,
+fn forget_pages(mapping: &memmap2::Mmap, range: Range<usize>) {
+    let page = page_size();
+    let start = range.start.div_ceil(page) * page;
+    let end = range.end.min(mapping.len()) / page * page;
+    if start < end {
+        // SAFETY: MADV_DONTNEED on a private mapping of a file that was
+        // never written through it only unmaps the pages: a later read maps
+        // the file's bytes again, so the slices the mapping gave out keep
+        // their contents. The range lies inside the mapping and starts on a
+        // page boundary (the mapping's start is one). Advice only: a refusal
+        // costs memory, never data, so it is ignored.
+        let _ = unsafe {
+            mapping.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
         };
-        // SAFETY: a new mapping at an address the kernel picks, of a file
-        // descriptor that is open for reading, read-only and private: it
-        // cannot alias or change any memory Rust knows about. The result is
-        // checked for MAP_FAILED before use.
-        let start = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                flags,
-                file.as_raw_fd(),
-                0,
-            )
-        };
-        if start == libc::MAP_FAILED {
-            return None;
-        }
-        let mapping = Mapping {
-            start: std::ptr::NonNull::new(start.cast::<u8>())?,
-            len,
-        };
-        if let Faulting::AsRead = faulting {
-            mapping.advise(0..len, libc::MADV_SEQUENTIAL);
-        }
-        Some(mapping)
-    }
-
-    fn bytes(&self) -> &[u8] {
-        // SAFETY: `start..start + len` is mapped readable for as long as
-        // `self` lives (it is unmapped only in `drop`), and nothing writes
-        // to it: the mapping is read-only and private, and flow-edge never
-        // changes a day's file in place (see the module docs for what a
-        // truncation by another program does).
-        unsafe { std::slice::from_raw_parts(self.start.as_ptr(), self.len) }
-    }
-
-    /// Drops the whole pages inside `range` from the mapping's page table.
-    fn forget(&self, range: Range<usize>) {
-        let page = page_size();
-        let start = range.start.div_ceil(page) * page;
-        let end = range.end.min(self.len) / page * page;
-        if start < end {
-            self.advise(start..end, libc::MADV_DONTNEED);
-        }
-    }
-
-    /// Gives the kernel advice about a page-aligned range of the mapping.
-    /// Advice only: a refusal changes nothing but speed or memory.
-    fn advise(&self, range: Range<usize>, advice: libc::c_int) {
-        // SAFETY: the range lies inside the mapping (callers clamp it to
-        // `len`) and starts on a page boundary (the mapping's start is one).
-        // MADV_DONTNEED on a private mapping of a file that was never
-        // written through it only unmaps the pages: a later read maps the
-        // file's bytes again, so the slices `bytes` gave out keep their
-        // contents. The other advice only hints at read-ahead.
-        unsafe {
-            libc::madvise(
-                self.start.as_ptr().add(range.start).cast(),
-                range.end - range.start,
-                advice,
-            );
-        }
     }
 }
 
@@ -278,26 +227,4 @@ fn page_size() -> usize {
         .ok()
         .filter(|size| size.is_power_of_two())
         .unwrap_or(4096)
-}
-
-/// Mapping flags that fault the whole file in at once: one call instead of a
-/// page fault every few pages while scanning.
-#[cfg(unix)]
-fn populate() -> libc::c_int {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    return libc::MAP_POPULATE;
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    return 0;
-}
-
-#[cfg(unix)]
-impl Drop for Mapping {
-    fn drop(&mut self) {
-        // SAFETY: unmaps exactly the range `new` mapped; the borrow checker
-        // guarantees no slice from `bytes` outlives `self`. A failure leaves
-        // the range mapped, which only costs address space.
-        unsafe {
-            libc::munmap(self.start.as_ptr().cast(), self.len);
-        }
-    }
 }

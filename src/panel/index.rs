@@ -1,7 +1,8 @@
 //! A compact in-memory index of the day, for the live preview.
 //!
 //! The preview must answer "how many rows would this selection score, and which" within
-//! 100 ms on a million-row day, while a pass over the file takes about a second. So the
+//! 100 ms on a million-row day, far less than a pass over the file takes (BENCHMARKS.md,
+//! "The investigation panel"). So the
 //! panel keeps, per data row, the four fields the listboxes and the quick IP match on
 //! (interned to numbers), its severity, and where it is in the file (to show a few rows
 //! without reading the rest). Every row is indexed, scored or not, because a scoring

@@ -347,24 +347,25 @@ fn table(lines: &[Line], listbox_times: &[(usize, Duration)], runs: usize) -> St
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Median of {runs} runs per figure; times in seconds, memory = peak RSS in MiB.\n"
+        "Median of {runs} runs per figure; times in seconds (CPU = user + system of the child, all threads), memory = peak RSS in MiB.\n"
     );
     let _ = writeln!(
         out,
-        "| rows | file MiB | scenario | flow-edge s | flow-edge MiB | Python s | Python MiB | dd fsync s | cp s | flow-edge / dd | Python / flow-edge |"
+        "| rows | file MiB | scenario | flow-edge s | flow-edge CPU s | flow-edge MiB | Python s | Python MiB | dd fsync s | cp s | flow-edge / dd | Python / flow-edge |"
     );
     let _ = writeln!(
         out,
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for line in lines {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             line.size,
             mib(line.file_bytes),
             line.scenario,
             seconds(line.engine.wall),
+            seconds(line.engine.cpu),
             mib(line.engine.peak_rss),
             line.python
                 .map_or("failed".to_owned(), |python| seconds(python.wall)),

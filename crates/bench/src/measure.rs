@@ -1,4 +1,4 @@
-//! Running a child process and measuring its wall time and peak memory.
+//! Running a child process and measuring its wall time, processor time and peak memory.
 //!
 //! The peak resident set size comes from `wait4`, which returns the child's
 //! own resource usage (unlike `getrusage(RUSAGE_CHILDREN)`, which keeps the
@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 pub struct Measurement {
     /// Wall-clock time from spawn to exit.
     pub wall: Duration,
+    /// Processor time of the child, user and system, all its threads: moves less than the
+    /// wall time when other work loads the machine.
+    pub cpu: Duration,
     /// Peak resident memory of the child, in bytes.
     pub peak_rss: u64,
 }
@@ -48,8 +51,15 @@ pub fn run(command: &mut Command) -> Result<Measurement, String> {
     let peak_kib = u64::try_from(usage.ru_maxrss).unwrap_or(0);
     Ok(Measurement {
         wall,
+        cpu: duration(usage.ru_utime) + duration(usage.ru_stime),
         peak_rss: peak_kib * 1024,
     })
+}
+
+fn duration(time: libc::timeval) -> Duration {
+    let seconds = u64::try_from(time.tv_sec).unwrap_or(0);
+    let micros = u32::try_from(time.tv_usec).unwrap_or(0);
+    Duration::from_secs(seconds) + Duration::from_micros(u64::from(micros))
 }
 
 /// The run with the median wall time of `runs` measurements.

@@ -610,3 +610,15 @@ fn a_panicking_on_change_is_reported_and_the_selection_still_applies() {
         other => panic!("expected the echo then one stderr stream, got {other:?}"),
     }
 }
+
+#[test]
+#[cfg(debug_assertions)]
+#[should_panic(expected = "Button has no attribute rows")]
+fn setting_an_attribute_the_model_does_not_have_is_refused_in_debug_builds() {
+    let _kernel = FakeKernel::start("foreign-attribute");
+    let button = Button::new("Save");
+    button
+        .widget()
+        .model
+        .set(crate::attribute::Attribute::Rows, json!(3));
+}

@@ -41,14 +41,16 @@
 //!   its options, ...) and says that interaction needs the flow-edge kernel.
 //!
 //! Adding a control is one file in `controls/`: a `static Kind` with its model and view
-//! names, its attributes as ipywidgets 8 sends them (`get_state()` of the Python widget; the
-//! unit tests compare against captured states in `testdata/`), typed accessors over the
-//! model's `get`/`set`, and event hooks through `Model::on_custom` (events such as a click)
-//! or `Model::on_frontend_change` (attributes the user changed). `widget::create_dom_widget`
-//! opens its layout and style first; the comm, `update`/`echo_update`, `request_state(s)`,
-//! `close` and static rendering come from `model.rs`, `session.rs` and `display.rs`
-//! unchanged.
+//! names, its table of attributes with the values ipywidgets 8 starts them with
+//! (`get_state()` of the Python widget; the unit tests compare against captured states in
+//! `testdata/`; a new attribute's name goes into `attribute.rs`, once), typed accessors over
+//! the model's `get`/`set`, and event hooks through `Model::on_custom` (events such as a
+//! click) or `Model::on_frontend_change` (attributes the user changed).
+//! `widget::create_dom_widget` opens its layout and style first; the comm,
+//! `update`/`echo_update`, `request_state(s)`, `close` and static rendering come from
+//! `model.rs`, `session.rs` and `display.rs` unchanged.
 
+mod attribute;
 mod controls;
 mod display;
 mod model;

@@ -1,9 +1,10 @@
 //! The one widget model behind every control: synced state as JSON, event hooks, the comm.
 //!
-//! A control (`Button`, `Html`, ...) is a [`Kind`] (its model and view names) plus initial
-//! state and a thin typed API over [`Model`]. Opening the comm, `update`/`echo_update`,
+//! A control (`Button`, `Html`, ...) is a [`Kind`] (its model and view names and its table of
+//! attributes) plus a thin typed API over [`Model`]. Opening the comm, `update`/`echo_update`,
 //! `request_state` and custom events are handled here once for all controls.
 
+use crate::attribute::{self, Attribute, Field};
 use crate::protocol::{
     self, FrontendRequest, BASE_MODULE, CONTROLS_MODULE, MODULE_VERSION, OUTPUT_MODULE,
     OUTPUT_MODULE_VERSION,
@@ -40,8 +41,8 @@ impl Module {
     }
 }
 
-/// What kind of widget a model is: the names the frontend needs to build it, and how it
-/// renders without a frontend.
+/// What kind of widget a model is: the names the frontend needs to build it, its attributes,
+/// and how it renders without a frontend.
 pub(crate) struct Kind {
     /// Name used in text representations, e.g. `Button`.
     pub(crate) name: &'static str,
@@ -49,6 +50,11 @@ pub(crate) struct Kind {
     pub(crate) model_module: Module,
     pub(crate) view_name: &'static str,
     pub(crate) view_module: Module,
+    /// The model's attributes besides its identity, in groups (those every DOM widget has,
+    /// those of every string control, ...), with the values ipywidgets 8 starts them with.
+    pub(crate) fields: &'static [&'static [Field]],
+    /// The style model a widget of this kind owns, if any (see `widget::create_dom_widget`).
+    pub(crate) style: Option<&'static Kind>,
     /// Static HTML for frontends without this kernel (plain evcxr, a notebook on disk).
     pub(crate) render_html: fn(&Model) -> String,
     /// One-line text summary.
@@ -58,8 +64,31 @@ pub(crate) struct Kind {
 /// A hook run when the frontend sends a custom event (for example a button click).
 pub(crate) type CustomHandler = Arc<dyn Fn(&Arc<Model>, &Value) + Send + Sync>;
 
-/// A hook run after the frontend changed synced attributes; gets the applied changes.
-pub(crate) type ChangeHandler = Arc<dyn Fn(&Arc<Model>, &Map<String, Value>) + Send + Sync>;
+/// A hook run after the frontend changed synced attributes; gets the attributes it changed.
+pub(crate) type ChangeHandler = Arc<dyn Fn(&Arc<Model>, &[Attribute]) + Send + Sync>;
+
+impl Kind {
+    /// True when `attribute` is in the table of a model of this kind (its identity is not:
+    /// nothing changes it).
+    pub(crate) fn has(&self, attribute: Attribute) -> bool {
+        self.fields
+            .iter()
+            .flat_map(|group| group.iter())
+            .any(|Field(field, _)| *field == attribute)
+    }
+}
+
+/// A model's state, read by attribute (what [`Model::modify`] edits from).
+pub(crate) struct State<'a>(&'a Map<String, Value>);
+
+impl State<'_> {
+    pub(crate) fn get(&self, attribute: Attribute) -> Option<&Value> {
+        self.0.get(attribute.name())
+    }
+}
+
+/// Changes to a model's attributes, made from Rust.
+pub(crate) type Changes = Vec<(Attribute, Value)>;
 
 /// The models a DOM widget owns: its `LayoutModel` and, for some controls, a style model.
 /// They live and die with the widget.
@@ -92,22 +121,25 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Model {
-    /// Creates a model with the attributes every widget has plus `attributes`, registers it
-    /// and opens its comm when a kernel bridge is available.
-    pub(crate) fn create(kind: &'static Kind, attributes: Map<String, Value>) -> Arc<Model> {
-        Model::create_owning(kind, attributes, Satellites::default())
+    /// Creates a model with its kind's attributes, their initial values replaced by
+    /// `initial`, registers it and opens its comm when a kernel bridge is available.
+    pub(crate) fn create(kind: &'static Kind, initial: Changes) -> Arc<Model> {
+        Model::create_owning(kind, initial, Satellites::default())
     }
 
     /// Like [`Model::create`] for a widget that owns `satellites`, already created (and
-    /// opened) so that the frontend can resolve the references in `attributes`.
+    /// opened) so that the frontend can resolve the references in `initial`.
     pub(crate) fn create_owning(
         kind: &'static Kind,
-        attributes: Map<String, Value>,
+        initial: Changes,
         satellites: Satellites,
     ) -> Arc<Model> {
         let session = Session::current();
-        let mut state = base_state(kind);
-        state.extend(attributes);
+        let mut state = identity(kind);
+        for Field(attribute, start) in kind.fields.iter().flat_map(|group| group.iter()) {
+            state.insert(attribute.name().to_owned(), start.value());
+        }
+        state.extend(by_name(kind, initial));
         let model = Arc::new(Model {
             id: session.new_model_id(),
             kind,
@@ -187,39 +219,39 @@ impl Model {
         self.opened.load(Ordering::SeqCst) && self.session.is_connected()
     }
 
-    /// A copy of the full synced state.
+    /// A copy of the full synced state, as the frontend gets it.
     pub(crate) fn state(&self) -> Map<String, Value> {
         lock(&self.state).clone()
     }
 
-    pub(crate) fn get(&self, key: &str) -> Value {
-        lock(&self.state).get(key).cloned().unwrap_or(Value::Null)
+    pub(crate) fn get(&self, attribute: Attribute) -> Value {
+        lock(&self.state)
+            .get(attribute.name())
+            .cloned()
+            .unwrap_or(Value::Null)
     }
 
-    pub(crate) fn get_str(&self, key: &str) -> String {
-        self.get(key).as_str().unwrap_or_default().to_owned()
+    pub(crate) fn get_str(&self, attribute: Attribute) -> String {
+        self.get(attribute).as_str().unwrap_or_default().to_owned()
     }
 
     /// Changes one synced attribute from Rust and tells the frontend.
-    pub(crate) fn set(&self, key: &str, value: Value) {
-        let mut changes = Map::new();
-        changes.insert(key.to_owned(), value);
-        self.set_many(changes);
+    pub(crate) fn set(&self, attribute: Attribute, value: Value) {
+        self.set_many(vec![(attribute, value)]);
     }
 
     /// Changes several attributes at once; the frontend gets them in one `update`, so it
     /// never sees a half-changed widget (options without the matching index).
-    pub(crate) fn set_many(&self, changes: Map<String, Value>) {
-        lock(&self.state).extend(changes.clone());
-        self.publish(changes);
+    pub(crate) fn set_many(&self, changes: Changes) {
+        self.modify(|_| changes);
     }
 
     /// Computes changes from the current state and applies them under one lock, so that
     /// concurrent edits (two callbacks appending to one output) cannot lose each other.
-    pub(crate) fn modify(&self, edit: impl FnOnce(&Map<String, Value>) -> Map<String, Value>) {
+    pub(crate) fn modify(&self, edit: impl FnOnce(&State) -> Changes) {
         let changes = {
             let mut state = lock(&self.state);
-            let changes = edit(&state);
+            let changes = by_name(self.kind, edit(&State(&state)));
             state.extend(changes.clone());
             changes
         };
@@ -260,7 +292,7 @@ impl Model {
     pub(crate) fn handle_frontend(self: &Arc<Model>, request: FrontendRequest) {
         match request {
             FrontendRequest::Update(changes) => {
-                let applied = self.apply_frontend_update(changes);
+                let applied = attribute::changed(&self.apply_frontend_update(changes));
                 if !applied.is_empty() {
                     let handlers: Vec<ChangeHandler> = lock(&self.change_handlers).clone();
                     self.run_hooks(handlers.iter().map(|handler| {
@@ -339,20 +371,45 @@ impl Model {
     }
 }
 
-/// The attributes ipywidgets 8 sends for every model: model and view identity.
-fn base_state(kind: &Kind) -> Map<String, Value> {
-    let mut state = Map::new();
-    let mut put = |key: &str, value: Value| {
-        state.insert(key.to_owned(), value);
-    };
-    put("_model_module", kind.model_module.name().into());
-    put("_model_module_version", kind.model_module.version().into());
-    put("_model_name", kind.model_name.into());
-    put("_view_count", Value::Null);
-    put("_view_module", kind.view_module.name().into());
-    put("_view_module_version", kind.view_module.version().into());
-    put("_view_name", kind.view_name.into());
-    state
+/// The attributes ipywidgets 8 sends for every model: model and view identity. They are not
+/// in a kind's table of fields, since nothing changes them.
+fn identity(kind: &Kind) -> Map<String, Value> {
+    [
+        (Attribute::ModelModule, kind.model_module.name().into()),
+        (
+            Attribute::ModelModuleVersion,
+            kind.model_module.version().into(),
+        ),
+        (Attribute::ModelName, kind.model_name.into()),
+        (Attribute::ViewCount, Value::Null),
+        (Attribute::ViewModule, kind.view_module.name().into()),
+        (
+            Attribute::ViewModuleVersion,
+            kind.view_module.version().into(),
+        ),
+        (Attribute::ViewName, kind.view_name.into()),
+    ]
+    .into_iter()
+    .map(|(attribute, value)| (attribute.name().to_owned(), value))
+    .collect()
+}
+
+/// `changes` keyed by attribute name, as the model's state and the frontend hold them. A
+/// model of `kind` must have every attribute changed (its table lists them): a change to
+/// another would be a key the frontend ignores.
+fn by_name(kind: &Kind, changes: Changes) -> Map<String, Value> {
+    changes
+        .into_iter()
+        .map(|(attribute, value)| {
+            debug_assert!(
+                kind.has(attribute),
+                "{} has no attribute {}",
+                kind.name,
+                attribute.name()
+            );
+            (attribute.name().to_owned(), value)
+        })
+        .collect()
 }
 
 /// Escapes text for HTML element content and attribute values.

@@ -9,6 +9,7 @@
 //! dispatcher, which runs the widget callbacks one at a time and answers `done`. Callbacks can
 //! therefore send (and wait for `ack`s) without blocking the reader.
 
+use crate::attribute::Attribute;
 use crate::model::{lock, Model};
 use crate::protocol::{self, FrontendRequest, CONTROL_TARGET};
 use crate::wire::{BridgeMessage, StreamName, BRIDGE_ENV};
@@ -272,9 +273,9 @@ impl Session {
         for model in models {
             let state = model.state();
             let entry = json!({
-                "model_name": state.get("_model_name"),
-                "model_module": state.get("_model_module"),
-                "model_module_version": state.get("_model_module_version"),
+                "model_name": state.get(Attribute::ModelName.name()),
+                "model_module": state.get(Attribute::ModelModule.name()),
+                "model_module_version": state.get(Attribute::ModelModuleVersion.name()),
                 "state": state,
             });
             states.insert(model.id().to_owned(), entry);

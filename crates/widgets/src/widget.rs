@@ -1,13 +1,24 @@
 //! The type-erased widget handle, and what all DOM controls share.
 
+use crate::attribute::{Attribute, Field, Initial};
 use crate::controls::layout;
-use crate::controls::style::{self, StyleSpec};
 use crate::display;
-use crate::model::{Kind, Model, Satellites};
+use crate::model::{Changes, Kind, Model, Satellites};
 use crate::protocol;
 use crate::Layout;
-use serde_json::{Map, Value};
 use std::sync::Arc;
+
+/// The attributes of every DOM widget: CSS classes, its layout (a reference, set when the
+/// widget is created), tab order, tooltip.
+pub(crate) const DOM_FIELDS: &[Field] = &[
+    Field(Attribute::DomClasses, Initial::EmptyList),
+    Field(Attribute::Layout, Initial::Null),
+    Field(Attribute::Tabbable, Initial::Null),
+    Field(Attribute::Tooltip, Initial::Null),
+];
+
+/// The reference to the style model of a widget whose kind has one.
+pub(crate) const STYLE_FIELD: &[Field] = &[Field(Attribute::Style, Initial::Null)];
 
 /// A handle to any widget: what containers hold and what a cell can display.
 ///
@@ -49,30 +60,21 @@ pub(crate) fn layout_of(model: &Model) -> Layout {
     }
 }
 
-/// Creates a DOM widget as ipywidgets 8 does: first its own layout model and, if the control
-/// has one, its style model, then the widget with `attributes` plus the DOM attributes
-/// (CSS classes, references to layout and style, tab order, tooltip).
-pub(crate) fn create_dom_widget(
-    kind: &'static Kind,
-    style_spec: Option<&StyleSpec>,
-    attributes: Map<String, Value>,
-) -> Arc<Model> {
+/// Creates a DOM widget as ipywidgets 8 does: first its own layout model and, if its kind
+/// has one, its style model, then the widget, referring to them, with its attributes'
+/// initial values replaced by `initial`.
+pub(crate) fn create_dom_widget(kind: &'static Kind, mut initial: Changes) -> Arc<Model> {
     let layout = layout::new_layout();
-    let style = style_spec.map(style::new_style);
-    let mut state = Map::new();
-    state.insert("_dom_classes".into(), Value::Array(Vec::new()));
-    state.insert("layout".into(), protocol::model_reference(layout.id()));
+    initial.push((Attribute::Layout, protocol::model_reference(layout.id())));
+    let style = kind.style.map(|style| Model::create(style, Vec::new()));
     if let Some(style) = &style {
-        state.insert("style".into(), protocol::model_reference(style.id()));
+        initial.push((Attribute::Style, protocol::model_reference(style.id())));
     }
-    state.insert("tabbable".into(), Value::Null);
-    state.insert("tooltip".into(), Value::Null);
-    state.extend(attributes);
     let satellites = Satellites {
         layout: Some(layout),
         style,
     };
-    Model::create_owning(kind, state, satellites)
+    Model::create_owning(kind, initial, satellites)
 }
 
 /// Gives a control the methods every widget handle has: `widget()`, `model_id()`,
@@ -105,7 +107,10 @@ macro_rules! widget_handle {
 
             /// Sets the text shown when the pointer rests on the widget.
             pub fn set_tooltip(&self, tooltip: &str) {
-                self.model.set("tooltip", ::serde_json::json!(tooltip));
+                self.model.set(
+                    $crate::attribute::Attribute::Tooltip,
+                    ::serde_json::json!(tooltip),
+                );
             }
 
             /// Removes the widget from every view and forgets it (its layout and style go

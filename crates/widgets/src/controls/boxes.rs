@@ -1,12 +1,22 @@
 //! `HBox`, `VBox` and `WidgetBox` (ipywidgets' `Box`): containers of other widgets.
 
 use super::layout;
+use crate::attribute::{Attribute, Field, Initial};
 use crate::display;
 use crate::model::{Kind, Model, Module};
 use crate::protocol::{self, MODEL_REFERENCE_PREFIX};
-use crate::widget::{create_dom_widget, widget_handle, Widget};
-use serde_json::{json, Map, Value};
+use crate::widget::{create_dom_widget, widget_handle, Widget, DOM_FIELDS};
+use serde_json::Value;
 use std::sync::Arc;
+
+/// The attributes of every box: a look and the children, in order.
+const BOX_FIELDS: &[&[Field]] = &[
+    DOM_FIELDS,
+    &[
+        Field(Attribute::BoxStyle, Initial::Text("")),
+        Field(Attribute::Children, Initial::EmptyList),
+    ],
+];
 
 static HBOX: Kind = Kind {
     name: "HBox",
@@ -14,6 +24,8 @@ static HBOX: Kind = Kind {
     model_module: Module::Controls,
     view_name: "HBoxView",
     view_module: Module::Controls,
+    fields: BOX_FIELDS,
+    style: None,
     render_html: |model| render_children(model, "row"),
     render_text: |model| describe_box("HBox", model),
 };
@@ -24,6 +36,8 @@ static VBOX: Kind = Kind {
     model_module: Module::Controls,
     view_name: "VBoxView",
     view_module: Module::Controls,
+    fields: BOX_FIELDS,
+    style: None,
     render_html: |model| render_children(model, "column"),
     render_text: |model| describe_box("VBox", model),
 };
@@ -36,15 +50,14 @@ static BOX: Kind = Kind {
     model_module: Module::Controls,
     view_name: "BoxView",
     view_module: Module::Controls,
+    fields: BOX_FIELDS,
+    style: None,
     render_html: |model| render_children(model, "row"),
     render_text: |model| describe_box("Box", model),
 };
 
 fn new_box(kind: &'static Kind, children: impl IntoIterator<Item = Widget>) -> Arc<Model> {
-    let mut attributes = Map::new();
-    attributes.insert("box_style".into(), json!(""));
-    attributes.insert("children".into(), references(children));
-    create_dom_widget(kind, None, attributes)
+    create_dom_widget(kind, vec![(Attribute::Children, references(children))])
 }
 
 fn references(children: impl IntoIterator<Item = Widget>) -> Value {
@@ -59,7 +72,7 @@ fn references(children: impl IntoIterator<Item = Widget>) -> Value {
 /// The child models of a box, in order, as far as this process knows them (closed children
 /// are left out).
 fn child_models(model: &Model) -> Vec<Arc<Model>> {
-    let children = model.get("children");
+    let children = model.get(Attribute::Children);
     children
         .as_array()
         .into_iter()
@@ -118,7 +131,7 @@ macro_rules! layout_box {
 
             /// Replaces the children on every view.
             pub fn set_children(&self, children: impl IntoIterator<Item = Widget>) {
-                self.model.set("children", references(children));
+                self.model.set(Attribute::Children, references(children));
             }
 
             /// The model ids of the children, in order.

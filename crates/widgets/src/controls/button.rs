@@ -1,9 +1,10 @@
 //! `Button`: a clickable button whose click runs a Rust closure.
 
-use super::style::{self, StyleSpec};
+use super::style::style_kind;
+use crate::attribute::{Attribute, Field, Initial};
 use crate::model::{escape_html, Kind, Model, Module};
-use crate::widget::{create_dom_widget, widget_handle};
-use serde_json::{json, Map, Value};
+use crate::widget::{create_dom_widget, widget_handle, DOM_FIELDS, STYLE_FIELD};
+use serde_json::json;
 use std::sync::Arc;
 
 static BUTTON: Kind = Kind {
@@ -12,30 +13,45 @@ static BUTTON: Kind = Kind {
     model_module: Module::Controls,
     view_name: "ButtonView",
     view_module: Module::Controls,
+    fields: &[
+        DOM_FIELDS,
+        STYLE_FIELD,
+        &[
+            Field(Attribute::ButtonStyle, Initial::Text("")),
+            Field(Attribute::Description, Initial::Text("")),
+            Field(Attribute::Disabled, Initial::Bool(false)),
+            Field(Attribute::Icon, Initial::Text("")),
+        ],
+    ],
+    style: Some(&BUTTON_STYLE),
     render_html: |model| {
         format!(
             "<button disabled>{}</button>",
-            escape_html(&model.get_str("description"))
+            escape_html(&model.get_str(Attribute::Description))
         )
     },
-    render_text: |model| format!("Button(description={:?})", model.get_str("description")),
-};
-
-static BUTTON_STYLE: StyleSpec = StyleSpec {
-    kind: &style::style_kind("ButtonStyle", "ButtonStyleModel"),
-    defaults: || {
-        style::attributes(&[
-            ("button_color", Value::Null),
-            ("font_family", Value::Null),
-            ("font_size", Value::Null),
-            ("font_style", Value::Null),
-            ("font_variant", Value::Null),
-            ("font_weight", Value::Null),
-            ("text_color", Value::Null),
-            ("text_decoration", Value::Null),
-        ])
+    render_text: |model| {
+        format!(
+            "Button(description={:?})",
+            model.get_str(Attribute::Description)
+        )
     },
 };
+
+static BUTTON_STYLE: Kind = style_kind(
+    "ButtonStyle",
+    "ButtonStyleModel",
+    &[&[
+        Field(Attribute::ButtonColor, Initial::Null),
+        Field(Attribute::FontFamily, Initial::Null),
+        Field(Attribute::FontSize, Initial::Null),
+        Field(Attribute::FontStyle, Initial::Null),
+        Field(Attribute::FontVariant, Initial::Null),
+        Field(Attribute::FontWeight, Initial::Null),
+        Field(Attribute::TextColor, Initial::Null),
+        Field(Attribute::TextDecoration, Initial::Null),
+    ]],
+);
 
 /// The predefined looks of a button (ipywidgets' `button_style`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -91,44 +107,45 @@ widget_handle!(Button);
 impl Button {
     /// A plain button labelled `description`.
     pub fn new(description: impl Into<String>) -> Button {
-        let mut attributes: Map<String, Value> = Map::new();
-        attributes.insert("button_style".into(), json!(""));
-        attributes.insert("description".into(), json!(description.into()));
-        attributes.insert("disabled".into(), json!(false));
-        attributes.insert("icon".into(), json!(""));
+        let initial = vec![(Attribute::Description, json!(description.into()))];
         Button {
-            model: create_dom_widget(&BUTTON, Some(&BUTTON_STYLE), attributes),
+            model: create_dom_widget(&BUTTON, initial),
         }
     }
 
     /// The label.
     pub fn description(&self) -> String {
-        self.model.get_str("description")
+        self.model.get_str(Attribute::Description)
     }
 
     /// Changes the label on every view.
     pub fn set_description(&self, description: impl Into<String>) {
-        self.model.set("description", json!(description.into()));
+        self.model
+            .set(Attribute::Description, json!(description.into()));
     }
 
     /// The predefined look.
     pub fn button_style(&self) -> ButtonStyle {
-        ButtonStyle::from_str(&self.model.get_str("button_style"))
+        ButtonStyle::from_str(&self.model.get_str(Attribute::ButtonStyle))
     }
 
     /// Changes the predefined look.
     pub fn set_button_style(&self, style: ButtonStyle) {
-        self.model.set("button_style", json!(style.as_str()));
+        self.model
+            .set(Attribute::ButtonStyle, json!(style.as_str()));
     }
 
     /// True when clicks are ignored.
     pub fn is_disabled(&self) -> bool {
-        self.model.get("disabled").as_bool().unwrap_or(false)
+        self.model
+            .get(Attribute::Disabled)
+            .as_bool()
+            .unwrap_or(false)
     }
 
     /// Enables or disables the button.
     pub fn set_disabled(&self, disabled: bool) {
-        self.model.set("disabled", json!(disabled));
+        self.model.set(Attribute::Disabled, json!(disabled));
     }
 
     /// Runs `callback` on every click, after the cell that is running (if any) finished.

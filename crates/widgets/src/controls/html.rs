@@ -1,9 +1,10 @@
 //! `Html`: a block of HTML whose content Rust can change (ipywidgets' `HTML`).
 
-use super::string::string_attributes;
-use super::style::{self, StyleSpec};
+use super::string::STRING_FIELDS;
+use super::style::{style_kind, TEXT_STYLE_FIELDS};
+use crate::attribute::Attribute;
 use crate::model::{Kind, Model, Module};
-use crate::widget::{create_dom_widget, widget_handle};
+use crate::widget::{create_dom_widget, widget_handle, DOM_FIELDS, STYLE_FIELD};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -13,14 +14,13 @@ static HTML: Kind = Kind {
     model_module: Module::Controls,
     view_name: "HTMLView",
     view_module: Module::Controls,
-    render_html: |model| model.get_str("value"),
-    render_text: |model| format!("HTML(value={:?})", model.get_str("value")),
+    fields: &[DOM_FIELDS, STYLE_FIELD, STRING_FIELDS],
+    style: Some(&HTML_STYLE),
+    render_html: |model| model.get_str(Attribute::Value),
+    render_text: |model| format!("HTML(value={:?})", model.get_str(Attribute::Value)),
 };
 
-static HTML_STYLE: StyleSpec = StyleSpec {
-    kind: &style::style_kind("HTMLStyle", "HTMLStyleModel"),
-    defaults: style::text_style_defaults,
-};
+static HTML_STYLE: Kind = style_kind("HTMLStyle", "HTMLStyleModel", &[TEXT_STYLE_FIELDS]);
 
 /// Shows HTML; [`set_value`](Html::set_value) replaces it on every view, also from a callback.
 ///
@@ -39,19 +39,18 @@ widget_handle!(Html);
 impl Html {
     /// Shows `value` (HTML markup, not escaped).
     pub fn new(value: impl Into<String>) -> Html {
-        let attributes = string_attributes(value.into());
         Html {
-            model: create_dom_widget(&HTML, Some(&HTML_STYLE), attributes),
+            model: create_dom_widget(&HTML, vec![(Attribute::Value, json!(value.into()))]),
         }
     }
 
     /// The current markup.
     pub fn value(&self) -> String {
-        self.model.get_str("value")
+        self.model.get_str(Attribute::Value)
     }
 
     /// Replaces the markup on every view.
     pub fn set_value(&self, value: impl Into<String>) {
-        self.model.set("value", json!(value.into()));
+        self.model.set(Attribute::Value, json!(value.into()));
     }
 }

@@ -1,10 +1,11 @@
 //! `Label`: plain text, escaped (ipywidgets' `Label`); use `Html` for markup.
 
-use super::string::string_attributes;
-use super::style::{self, StyleSpec};
+use super::string::STRING_FIELDS;
+use super::style::style_kind;
+use crate::attribute::{Attribute, Field, Initial};
 use crate::model::{escape_html, Kind, Model, Module};
-use crate::widget::{create_dom_widget, widget_handle};
-use serde_json::{json, Value};
+use crate::widget::{create_dom_widget, widget_handle, DOM_FIELDS, STYLE_FIELD};
+use serde_json::json;
 use std::sync::Arc;
 
 static LABEL: Kind = Kind {
@@ -13,26 +14,32 @@ static LABEL: Kind = Kind {
     model_module: Module::Controls,
     view_name: "LabelView",
     view_module: Module::Controls,
-    render_html: |model| format!("<span>{}</span>", escape_html(&model.get_str("value"))),
-    render_text: |model| format!("Label(value={:?})", model.get_str("value")),
+    fields: &[DOM_FIELDS, STYLE_FIELD, STRING_FIELDS],
+    style: Some(&LABEL_STYLE),
+    render_html: |model| {
+        format!(
+            "<span>{}</span>",
+            escape_html(&model.get_str(Attribute::Value))
+        )
+    },
+    render_text: |model| format!("Label(value={:?})", model.get_str(Attribute::Value)),
 };
 
-static LABEL_STYLE: StyleSpec = StyleSpec {
-    kind: &style::style_kind("LabelStyle", "LabelStyleModel"),
-    defaults: || {
-        style::attributes(&[
-            ("background", Value::Null),
-            ("description_width", json!("")),
-            ("font_family", Value::Null),
-            ("font_size", Value::Null),
-            ("font_style", Value::Null),
-            ("font_variant", Value::Null),
-            ("font_weight", Value::Null),
-            ("text_color", Value::Null),
-            ("text_decoration", Value::Null),
-        ])
-    },
-};
+static LABEL_STYLE: Kind = style_kind(
+    "LabelStyle",
+    "LabelStyleModel",
+    &[&[
+        Field(Attribute::Background, Initial::Null),
+        Field(Attribute::DescriptionWidth, Initial::Text("")),
+        Field(Attribute::FontFamily, Initial::Null),
+        Field(Attribute::FontSize, Initial::Null),
+        Field(Attribute::FontStyle, Initial::Null),
+        Field(Attribute::FontVariant, Initial::Null),
+        Field(Attribute::FontWeight, Initial::Null),
+        Field(Attribute::TextColor, Initial::Null),
+        Field(Attribute::TextDecoration, Initial::Null),
+    ]],
+);
 
 /// A line of text; unlike [`Html`](crate::Html) it shows `<` as `<`.
 ///
@@ -51,19 +58,18 @@ widget_handle!(Label);
 impl Label {
     /// Shows `value` as plain text.
     pub fn new(value: impl Into<String>) -> Label {
-        let attributes = string_attributes(value.into());
         Label {
-            model: create_dom_widget(&LABEL, Some(&LABEL_STYLE), attributes),
+            model: create_dom_widget(&LABEL, vec![(Attribute::Value, json!(value.into()))]),
         }
     }
 
     /// The text shown.
     pub fn value(&self) -> String {
-        self.model.get_str("value")
+        self.model.get_str(Attribute::Value)
     }
 
     /// Replaces the text on every view.
     pub fn set_value(&self, value: impl Into<String>) {
-        self.model.set("value", json!(value.into()));
+        self.model.set(Attribute::Value, json!(value.into()));
     }
 }

@@ -4,56 +4,62 @@
 //! can resolve the widget's `layout: "IPY_MODEL_<id>"`. [`Layout`] is a handle to it: its
 //! setters change one CSS property on every view of the widget.
 
+use crate::attribute::{Attribute, Field, Initial};
 use crate::model::{Kind, Model, Module};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use std::fmt;
 use std::sync::Arc;
 
-/// Every attribute of ipywidgets 8's `LayoutModel`; all default to null (browser default).
-const LAYOUT_ATTRIBUTES: &[&str] = &[
-    "align_content",
-    "align_items",
-    "align_self",
-    "border_bottom",
-    "border_left",
-    "border_right",
-    "border_top",
-    "bottom",
-    "display",
-    "flex",
-    "flex_flow",
-    "grid_area",
-    "grid_auto_columns",
-    "grid_auto_flow",
-    "grid_auto_rows",
-    "grid_column",
-    "grid_gap",
-    "grid_row",
-    "grid_template_areas",
-    "grid_template_columns",
-    "grid_template_rows",
-    "height",
-    "justify_content",
-    "justify_items",
-    "left",
-    "margin",
-    "max_height",
-    "max_width",
-    "min_height",
-    "min_width",
-    "object_fit",
-    "object_position",
-    "order",
-    "overflow",
-    "padding",
-    "right",
-    "top",
-    "visibility",
-    "width",
+/// Every attribute of ipywidgets 8's `LayoutModel`; all start null (the browser's default).
+const LAYOUT_FIELDS: &[Field] = &[
+    Field(Attribute::AlignContent, Initial::Null),
+    Field(Attribute::AlignItems, Initial::Null),
+    Field(Attribute::AlignSelf, Initial::Null),
+    Field(Attribute::BorderBottom, Initial::Null),
+    Field(Attribute::BorderLeft, Initial::Null),
+    Field(Attribute::BorderRight, Initial::Null),
+    Field(Attribute::BorderTop, Initial::Null),
+    Field(Attribute::Bottom, Initial::Null),
+    Field(Attribute::Display, Initial::Null),
+    Field(Attribute::Flex, Initial::Null),
+    Field(Attribute::FlexFlow, Initial::Null),
+    Field(Attribute::GridArea, Initial::Null),
+    Field(Attribute::GridAutoColumns, Initial::Null),
+    Field(Attribute::GridAutoFlow, Initial::Null),
+    Field(Attribute::GridAutoRows, Initial::Null),
+    Field(Attribute::GridColumn, Initial::Null),
+    Field(Attribute::GridGap, Initial::Null),
+    Field(Attribute::GridRow, Initial::Null),
+    Field(Attribute::GridTemplateAreas, Initial::Null),
+    Field(Attribute::GridTemplateColumns, Initial::Null),
+    Field(Attribute::GridTemplateRows, Initial::Null),
+    Field(Attribute::Height, Initial::Null),
+    Field(Attribute::JustifyContent, Initial::Null),
+    Field(Attribute::JustifyItems, Initial::Null),
+    Field(Attribute::Left, Initial::Null),
+    Field(Attribute::Margin, Initial::Null),
+    Field(Attribute::MaxHeight, Initial::Null),
+    Field(Attribute::MaxWidth, Initial::Null),
+    Field(Attribute::MinHeight, Initial::Null),
+    Field(Attribute::MinWidth, Initial::Null),
+    Field(Attribute::ObjectFit, Initial::Null),
+    Field(Attribute::ObjectPosition, Initial::Null),
+    Field(Attribute::Order, Initial::Null),
+    Field(Attribute::Overflow, Initial::Null),
+    Field(Attribute::Padding, Initial::Null),
+    Field(Attribute::Right, Initial::Null),
+    Field(Attribute::Top, Initial::Null),
+    Field(Attribute::Visibility, Initial::Null),
+    Field(Attribute::Width, Initial::Null),
 ];
 
 /// The four sides ipywidgets' `border` shorthand sets.
-const BORDER_SIDES: [&str; 4] = ["border_top", "border_right", "border_bottom", "border_left"];
+const BORDER_SIDES: [Attribute; 4] = [
+    Attribute::BorderTop,
+    Attribute::BorderRight,
+    Attribute::BorderBottom,
+    Attribute::BorderLeft,
+];
 
 static LAYOUT: Kind = Kind {
     name: "Layout",
@@ -61,58 +67,57 @@ static LAYOUT: Kind = Kind {
     model_module: Module::Base,
     view_name: "LayoutView",
     view_module: Module::Base,
+    fields: &[LAYOUT_FIELDS],
+    style: None,
     render_html: |_| String::new(),
     render_text: describe_layout,
 };
 
 /// Creates a widget's `LayoutModel` with every attribute unset.
 pub(crate) fn new_layout() -> Arc<Model> {
-    let attributes = LAYOUT_ATTRIBUTES
-        .iter()
-        .map(|name| ((*name).to_owned(), Value::Null))
-        .collect();
-    Model::create(&LAYOUT, attributes)
+    Model::create(&LAYOUT, Vec::new())
 }
 
 /// The properties that arrange a flex container's items rather than place the container.
-const CONTAINER_ATTRIBUTES: &[&str] = &[
-    "align_content",
-    "align_items",
-    "flex_flow",
-    "justify_content",
+const CONTAINER_ATTRIBUTES: &[Attribute] = &[
+    Attribute::AlignContent,
+    Attribute::AlignItems,
+    Attribute::FlexFlow,
+    Attribute::JustifyContent,
 ];
 
 /// The CSS properties set on a layout, as an inline `style` attribute for static views.
 pub(crate) fn inline_css(layout: &Model) -> String {
-    css_of(layout, LAYOUT_ATTRIBUTES)
+    css_of(
+        layout,
+        LAYOUT_FIELDS.iter().map(|Field(attribute, _)| *attribute),
+    )
 }
 
 /// The set properties that arrange a box's children, for the static view's flex container.
 pub(crate) fn container_css(layout: &Model) -> String {
-    css_of(layout, CONTAINER_ATTRIBUTES)
+    css_of(layout, CONTAINER_ATTRIBUTES.iter().copied())
 }
 
-fn css_of(layout: &Model, attributes: &[&str]) -> String {
-    let state = layout.state();
+/// `property:value;` for each of `attributes` that is set (the CSS property is the
+/// attribute's name with dashes).
+fn css_of(layout: &Model, attributes: impl Iterator<Item = Attribute>) -> String {
     attributes
-        .iter()
-        .filter_map(|name| {
-            let value = state.get(*name)?.as_str()?;
-            let property = match *name {
-                "flex_flow" => "flex-flow".to_owned(),
-                other => other.replace('_', "-"),
-            };
-            Some(format!("{property}:{value};"))
+        .filter_map(|attribute| {
+            let value = layout.get(attribute);
+            let value = value.as_str()?;
+            Some(format!("{}:{value};", attribute.name().replace('_', "-")))
         })
         .collect()
 }
 
 fn describe_layout(model: &Model) -> String {
-    let set: Vec<String> = model
-        .state()
-        .into_iter()
-        .filter(|(name, value)| LAYOUT_ATTRIBUTES.contains(&name.as_str()) && !value.is_null())
-        .map(|(name, value)| format!("{name}={value}"))
+    let set: Vec<String> = LAYOUT_FIELDS
+        .iter()
+        .filter_map(|Field(attribute, _)| {
+            let value = model.get(*attribute);
+            (!value.is_null()).then(|| format!("{}={value}", attribute.name()))
+        })
         .collect();
     format!("Layout({})", set.join(", "))
 }
@@ -133,11 +138,11 @@ pub struct Layout {
 }
 
 macro_rules! css_setters {
-    ($($setter:ident => $attribute:literal),* $(,)?) => {
+    ($($(#[$doc:meta])* $setter:ident => $attribute:ident,)*) => {
         $(
-            #[doc = concat!("Sets the CSS `", $attribute, "` of the widget (e.g. as in ipywidgets' `Layout(", $attribute, "=...)`).")]
+            $(#[$doc])*
             pub fn $setter(&self, value: &str) {
-                self.model.set($attribute, json!(value));
+                self.model.set(Attribute::$attribute, json!(value));
             }
         )*
     };
@@ -145,35 +150,48 @@ macro_rules! css_setters {
 
 impl Layout {
     css_setters! {
-        set_width => "width",
-        set_height => "height",
-        set_margin => "margin",
-        set_overflow => "overflow",
-        set_flex => "flex",
-        set_padding => "padding",
-        set_align_items => "align_items",
-        set_justify_content => "justify_content",
-        set_display => "display",
-        set_flex_flow => "flex_flow",
-        set_min_width => "min_width",
-        set_max_width => "max_width",
-        set_min_height => "min_height",
-        set_max_height => "max_height",
-        set_visibility => "visibility",
+        /// Sets the CSS `width` of the widget (as ipywidgets' `Layout(width=...)`).
+        set_width => Width,
+        /// Sets the CSS `height`.
+        set_height => Height,
+        /// Sets the CSS `margin`.
+        set_margin => Margin,
+        /// Sets the CSS `overflow`.
+        set_overflow => Overflow,
+        /// Sets the CSS `flex`.
+        set_flex => Flex,
+        /// Sets the CSS `padding`.
+        set_padding => Padding,
+        /// Sets the CSS `align-items` (ipywidgets' `align_items`).
+        set_align_items => AlignItems,
+        /// Sets the CSS `justify-content` (ipywidgets' `justify_content`).
+        set_justify_content => JustifyContent,
+        /// Sets the CSS `display`.
+        set_display => Display,
+        /// Sets the CSS `flex-flow` (ipywidgets' `flex_flow`).
+        set_flex_flow => FlexFlow,
+        /// Sets the CSS `min-width` (ipywidgets' `min_width`).
+        set_min_width => MinWidth,
+        /// Sets the CSS `max-width` (ipywidgets' `max_width`).
+        set_max_width => MaxWidth,
+        /// Sets the CSS `min-height` (ipywidgets' `min_height`).
+        set_min_height => MinHeight,
+        /// Sets the CSS `max-height` (ipywidgets' `max_height`).
+        set_max_height => MaxHeight,
+        /// Sets the CSS `visibility`.
+        set_visibility => Visibility,
     }
 
     /// Sets the same CSS border on all four sides (ipywidgets' `border` shorthand), in one
     /// update.
     pub fn set_border(&self, value: &str) {
-        let sides: Map<String, Value> = BORDER_SIDES
-            .iter()
-            .map(|side| ((*side).to_owned(), json!(value)))
-            .collect();
-        self.model.set_many(sides);
+        let sides = BORDER_SIDES.map(|side| (side, json!(value)));
+        self.model.set_many(sides.to_vec());
     }
 
     /// The value of one layout attribute (`"width"`, `"border_top"`, ...), if set.
     pub fn get(&self, attribute: &str) -> Option<String> {
+        let attribute = Attribute::from_name(attribute)?;
         self.model.get(attribute).as_str().map(str::to_owned)
     }
 

@@ -5,9 +5,10 @@
 //! `outputs` attribute, in nbformat's output shape) and syncs it: JupyterLab's OutputModel
 //! renders whatever list the kernel sets, as it does for ipywidgets' `append_stdout`.
 
+use crate::attribute::{Attribute, Field, Initial};
 use crate::model::{escape_html, Kind, Model, Module};
-use crate::widget::{create_dom_widget, widget_handle};
-use serde_json::{json, Map, Value};
+use crate::widget::{create_dom_widget, widget_handle, DOM_FIELDS};
+use serde_json::{json, Value};
 use std::sync::Arc;
 
 static OUTPUT: Kind = Kind {
@@ -16,6 +17,14 @@ static OUTPUT: Kind = Kind {
     model_module: Module::Output,
     view_name: "OutputView",
     view_module: Module::Output,
+    fields: &[
+        DOM_FIELDS,
+        &[
+            Field(Attribute::MsgId, Initial::Text("")),
+            Field(Attribute::Outputs, Initial::EmptyList),
+        ],
+    ],
+    style: None,
     render_html: render_outputs,
     render_text: |model| format!("Output(text={:?})", plain_text(model)),
 };
@@ -47,7 +56,7 @@ fn render_outputs(model: &Model) -> String {
 }
 
 fn outputs(model: &Model) -> Vec<Value> {
-    match model.get("outputs") {
+    match model.get(Attribute::Outputs) {
         Value::Array(outputs) => outputs,
         _ => Vec::new(),
     }
@@ -110,11 +119,8 @@ impl Default for Output {
 impl Output {
     /// An empty output area.
     pub fn new() -> Output {
-        let mut attributes = Map::new();
-        attributes.insert("msg_id".into(), json!(""));
-        attributes.insert("outputs".into(), json!([]));
         Output {
-            model: create_dom_widget(&OUTPUT, None, attributes),
+            model: create_dom_widget(&OUTPUT, Vec::new()),
         }
     }
 
@@ -140,7 +146,7 @@ impl Output {
 
     /// Removes everything shown.
     pub fn clear(&self) {
-        self.model.set("outputs", json!([]));
+        self.model.set(Attribute::Outputs, json!([]));
     }
 
     /// What the area shows, as plain text: streams and the text form of HTML, in order.
@@ -151,14 +157,12 @@ impl Output {
     /// Adds one output; the whole list goes to the frontend, which renders it afresh.
     fn append(&self, output: Value) {
         self.model.modify(|state| {
-            let mut outputs = match state.get("outputs") {
+            let mut outputs = match state.get(Attribute::Outputs) {
                 Some(Value::Array(outputs)) => outputs.clone(),
                 _ => Vec::new(),
             };
             outputs.push(output);
-            let mut changes = Map::new();
-            changes.insert("outputs".into(), Value::Array(outputs));
-            changes
+            vec![(Attribute::Outputs, Value::Array(outputs))]
         });
     }
 }

@@ -1,9 +1,10 @@
 //! `RadioButtons`: a group of exclusive choices (ipywidgets' `RadioButtons`).
 
-use super::selection::{self, selection_methods, SelectionError};
+use super::selection::{self, selection_methods, SelectionError, SELECTION_FIELDS};
 use super::style::DESCRIPTION_STYLE;
+use crate::attribute::{Attribute, Field, Initial};
 use crate::model::{escape_html, Kind, Model, Module};
-use crate::widget::{create_dom_widget, widget_handle};
+use crate::widget::{create_dom_widget, widget_handle, DOM_FIELDS, STYLE_FIELD};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -13,6 +14,13 @@ static RADIO_BUTTONS: Kind = Kind {
     model_module: Module::Controls,
     view_name: "RadioButtonsView",
     view_module: Module::Controls,
+    fields: &[
+        DOM_FIELDS,
+        STYLE_FIELD,
+        SELECTION_FIELDS,
+        &[Field(Attribute::Orientation, Initial::Text("vertical"))],
+    ],
+    style: Some(&DESCRIPTION_STYLE),
     render_html: render_radios,
     render_text: |model| selection::describe("RadioButtons", model),
 };
@@ -61,16 +69,15 @@ selection_methods!(RadioButtons);
 impl RadioButtons {
     /// Radio buttons for `options` (labels, in order), stacked vertically.
     pub fn new(options: impl IntoIterator<Item = impl Into<String>>) -> RadioButtons {
-        let mut attributes = selection::attributes(selection::collect_labels(options));
-        attributes.insert("orientation".into(), json!("vertical"));
+        let initial = selection::initial(selection::collect_labels(options));
         RadioButtons {
-            model: create_dom_widget(&RADIO_BUTTONS, Some(&DESCRIPTION_STYLE), attributes),
+            model: create_dom_widget(&RADIO_BUTTONS, initial),
         }
     }
 
     /// Lays the buttons out side by side instead of stacked.
     pub fn set_horizontal(&self, horizontal: bool) {
         let orientation = if horizontal { "horizontal" } else { "vertical" };
-        self.model.set("orientation", json!(orientation));
+        self.model.set(Attribute::Orientation, json!(orientation));
     }
 }

@@ -1,9 +1,10 @@
 //! `Select`: a listbox of labels, one of which may be selected (ipywidgets' `Select`).
 
-use super::selection::{self, selection_methods, SelectionError};
+use super::selection::{self, selection_methods, SelectionError, SELECTION_FIELDS};
 use super::style::DESCRIPTION_STYLE;
+use crate::attribute::{Attribute, Field, Initial};
 use crate::model::{escape_html, Kind, Model, Module};
-use crate::widget::{create_dom_widget, widget_handle};
+use crate::widget::{create_dom_widget, widget_handle, DOM_FIELDS, STYLE_FIELD};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -16,6 +17,13 @@ static SELECT: Kind = Kind {
     model_module: Module::Controls,
     view_name: "SelectView",
     view_module: Module::Controls,
+    fields: &[
+        DOM_FIELDS,
+        STYLE_FIELD,
+        SELECTION_FIELDS,
+        &[Field(Attribute::Rows, Initial::Number(DEFAULT_ROWS))],
+    ],
+    style: Some(&DESCRIPTION_STYLE),
     render_html: render_listbox,
     render_text: |model| selection::describe("Select", model),
 };
@@ -36,7 +44,7 @@ fn render_listbox(model: &Model) -> String {
         })
         .collect();
     let rows = model
-        .get("rows")
+        .get(Attribute::Rows)
         .as_u64()
         .unwrap_or(u64::from(DEFAULT_ROWS));
     format!(
@@ -65,17 +73,16 @@ selection_methods!(Select);
 impl Select {
     /// A listbox of `options` (labels, in order) showing five rows.
     pub fn new(options: impl IntoIterator<Item = impl Into<String>>) -> Select {
-        let mut attributes = selection::attributes(selection::collect_labels(options));
-        attributes.insert("rows".into(), json!(DEFAULT_ROWS));
+        let initial = selection::initial(selection::collect_labels(options));
         Select {
-            model: create_dom_widget(&SELECT, Some(&DESCRIPTION_STYLE), attributes),
+            model: create_dom_widget(&SELECT, initial),
         }
     }
 
     /// How many options are visible without scrolling.
     pub fn rows(&self) -> u32 {
         self.model
-            .get("rows")
+            .get(Attribute::Rows)
             .as_u64()
             .and_then(|rows| u32::try_from(rows).ok())
             .unwrap_or(DEFAULT_ROWS)
@@ -83,6 +90,6 @@ impl Select {
 
     /// Changes how many options are visible without scrolling.
     pub fn set_rows(&self, rows: u32) {
-        self.model.set("rows", json!(rows));
+        self.model.set(Attribute::Rows, json!(rows));
     }
 }

@@ -4,8 +4,9 @@
 //! The options are labels only: the Rust side works with strings, so ipywidgets' separate
 //! `value`/`label` pair collapses into the label.
 
-use crate::model::{escape_html, Model};
-use serde_json::{json, Map, Value};
+use crate::attribute::{Attribute, Field, Initial};
+use crate::model::{escape_html, Changes, Model};
+use serde_json::{json, Value};
 use std::fmt;
 
 /// Why a selection could not be made.
@@ -35,20 +36,23 @@ impl fmt::Display for SelectionError {
 
 impl std::error::Error for SelectionError {}
 
-/// The attributes of a single-choice control, selecting the first option like ipywidgets.
-pub(crate) fn attributes(options: Vec<String>) -> Map<String, Value> {
-    let mut attributes = Map::new();
+/// The attributes every single-choice control has.
+pub(crate) const SELECTION_FIELDS: &[Field] = &[
+    Field(Attribute::OptionsLabels, Initial::EmptyList),
+    Field(Attribute::Description, Initial::Text("")),
+    Field(Attribute::DescriptionAllowHtml, Initial::Bool(false)),
+    Field(Attribute::Disabled, Initial::Bool(false)),
+    Field(Attribute::Index, Initial::Null),
+];
+
+/// The initial options of a single-choice control, selecting the first like ipywidgets.
+pub(crate) fn initial(options: Vec<String>) -> Changes {
     let index = if options.is_empty() {
         Value::Null
     } else {
         json!(0)
     };
-    attributes.insert("_options_labels".into(), json!(options));
-    attributes.insert("description".into(), json!(""));
-    attributes.insert("description_allow_html".into(), json!(false));
-    attributes.insert("disabled".into(), json!(false));
-    attributes.insert("index".into(), index);
-    attributes
+    changes(options, index)
 }
 
 pub(crate) fn collect_labels(options: impl IntoIterator<Item = impl Into<String>>) -> Vec<String> {
@@ -57,7 +61,7 @@ pub(crate) fn collect_labels(options: impl IntoIterator<Item = impl Into<String>
 
 pub(crate) fn options(model: &Model) -> Vec<String> {
     model
-        .get("_options_labels")
+        .get(Attribute::OptionsLabels)
         .as_array()
         .into_iter()
         .flatten()
@@ -68,7 +72,7 @@ pub(crate) fn options(model: &Model) -> Vec<String> {
 /// The selected index; `None` also when the frontend sent something that is not a valid
 /// index of the current options.
 pub(crate) fn index(model: &Model) -> Option<usize> {
-    let index = usize::try_from(model.get("index").as_u64()?).ok()?;
+    let index = usize::try_from(model.get(Attribute::Index).as_u64()?).ok()?;
     (index < options(model).len()).then_some(index)
 }
 
@@ -87,7 +91,7 @@ pub(crate) fn try_set_index(model: &Model, index: Option<usize>) -> Result<(), S
             });
         }
     }
-    model.set("index", json!(index));
+    model.set(Attribute::Index, json!(index));
     Ok(())
 }
 
@@ -103,7 +107,7 @@ pub(crate) fn try_set_value(model: &Model, label: Option<&str>) -> Result<(), Se
             })?)
         }
     };
-    model.set("index", json!(index));
+    model.set(Attribute::Index, json!(index));
     Ok(())
 }
 
@@ -111,7 +115,9 @@ pub(crate) fn try_set_value(model: &Model, label: Option<&str>) -> Result<(), Se
 /// when the list is empty); no selection stays none. Labels and index go in one update.
 pub(crate) fn set_options(model: &Model, options: Vec<String>) {
     model.modify(|state| {
-        let had_selection = state.get("index").is_some_and(|index| !index.is_null());
+        let had_selection = state
+            .get(Attribute::Index)
+            .is_some_and(|index| !index.is_null());
         let index = if had_selection && !options.is_empty() {
             json!(0)
         } else {
@@ -125,9 +131,9 @@ pub(crate) fn set_options(model: &Model, options: Vec<String>) {
 /// otherwise behaves like [`set_options`].
 pub(crate) fn set_options_keeping_value(model: &Model, options: Vec<String>) {
     model.modify(|state| {
-        let old_index = state.get("index").and_then(Value::as_u64);
+        let old_index = state.get(Attribute::Index).and_then(Value::as_u64);
         let old_label = old_index.and_then(|index| {
-            let labels = state.get("_options_labels")?.as_array()?;
+            let labels = state.get(Attribute::OptionsLabels)?.as_array()?;
             labels.get(usize::try_from(index).ok()?)?.as_str()
         });
         let kept = old_label.and_then(|label| options.iter().position(|option| option == label));
@@ -140,16 +146,17 @@ pub(crate) fn set_options_keeping_value(model: &Model, options: Vec<String>) {
     });
 }
 
-fn changes(options: Vec<String>, index: Value) -> Map<String, Value> {
-    let mut changes = Map::new();
-    changes.insert("_options_labels".into(), json!(options));
-    changes.insert("index".into(), index);
-    changes
+/// New options and the index selected among them, set together.
+fn changes(options: Vec<String>, index: Value) -> Changes {
+    vec![
+        (Attribute::OptionsLabels, json!(options)),
+        (Attribute::Index, index),
+    ]
 }
 
 /// The description as a static HTML label, or nothing.
 pub(crate) fn description_html(model: &Model) -> String {
-    let description = model.get_str("description");
+    let description = model.get_str(Attribute::Description);
     if description.is_empty() {
         String::new()
     } else {
@@ -165,7 +172,7 @@ pub(crate) fn describe(name: &str, model: &Model) -> String {
     };
     format!(
         "{name}(description={:?}, options={:?}, value={value})",
-        model.get_str("description"),
+        model.get_str(Attribute::Description),
         options(model)
     )
 }
@@ -210,7 +217,10 @@ macro_rules! selection_methods {
             /// option selects nothing; [`try_set_index`](Self::try_set_index) reports it.
             pub fn set_index(&self, index: Option<usize>) {
                 if selection::try_set_index(&self.model, index).is_err() {
-                    self.model.set("index", ::serde_json::Value::Null);
+                    self.model.set(
+                        $crate::attribute::Attribute::Index,
+                        ::serde_json::Value::Null,
+                    );
                 }
             }
 
@@ -229,7 +239,10 @@ macro_rules! selection_methods {
             /// selects nothing; [`try_set_value`](Self::try_set_value) reports it.
             pub fn set_value(&self, label: Option<&str>) {
                 if selection::try_set_value(&self.model, label).is_err() {
-                    self.model.set("index", ::serde_json::Value::Null);
+                    self.model.set(
+                        $crate::attribute::Attribute::Index,
+                        ::serde_json::Value::Null,
+                    );
                 }
             }
 
@@ -241,18 +254,24 @@ macro_rules! selection_methods {
 
             /// The label shown beside the control.
             pub fn description(&self) -> String {
-                self.model.get_str("description")
+                self.model
+                    .get_str($crate::attribute::Attribute::Description)
             }
 
             /// Changes the label shown beside the control.
             pub fn set_description(&self, description: &str) {
-                self.model
-                    .set("description", ::serde_json::json!(description));
+                self.model.set(
+                    $crate::attribute::Attribute::Description,
+                    ::serde_json::json!(description),
+                );
             }
 
             /// Enables or disables choosing in the browser.
             pub fn set_disabled(&self, disabled: bool) {
-                self.model.set("disabled", ::serde_json::json!(disabled));
+                self.model.set(
+                    $crate::attribute::Attribute::Disabled,
+                    ::serde_json::json!(disabled),
+                );
             }
 
             /// Runs `callback` after the user changed the selection in the browser; the new
@@ -265,7 +284,7 @@ macro_rules! selection_methods {
             pub fn on_change(&self, callback: impl Fn(&$control) + Send + Sync + 'static) {
                 self.model
                     .on_frontend_change(::std::sync::Arc::new(move |model, changes| {
-                        if changes.contains_key("index") {
+                        if changes.contains(&$crate::attribute::Attribute::Index) {
                             callback(&$control {
                                 model: ::std::sync::Arc::clone(model),
                             });

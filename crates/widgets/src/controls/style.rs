@@ -2,27 +2,26 @@
 //! `HTMLStyleModel`, `DescriptionStyleModel`, ...), next to the layout every DOM widget has.
 //!
 //! They are models of their own with comms, opened before the widget that references them
-//! so the frontend can resolve `IPY_MODEL_<id>`.
+//! so the frontend can resolve `IPY_MODEL_<id>`; a control's kind names its style's kind.
 
+use crate::attribute::{Attribute, Field, Initial};
 use crate::model::{Kind, Model, Module};
-use serde_json::{Map, Value};
-use std::sync::Arc;
 
-/// The style model of a control: its name and its attributes with ipywidgets' defaults.
-pub(crate) struct StyleSpec {
-    pub(crate) kind: &'static Kind,
-    pub(crate) defaults: fn() -> Map<String, Value>,
-}
-
-/// The kind of a style model: every one is viewed by the base `StyleView`,
-/// shows nothing itself and describes itself by name and id.
-pub(crate) const fn style_kind(name: &'static str, model_name: &'static str) -> Kind {
+/// The kind of a style model with the attributes `fields`: every one is viewed by the base
+/// `StyleView`, shows nothing itself and describes itself by name and id.
+pub(crate) const fn style_kind(
+    name: &'static str,
+    model_name: &'static str,
+    fields: &'static [&'static [Field]],
+) -> Kind {
     Kind {
         name,
         model_name,
         model_module: Module::Controls,
         view_name: "StyleView",
         view_module: Module::Base,
+        fields,
+        style: None,
         render_html: no_html,
         render_text: describe_style,
     }
@@ -33,33 +32,19 @@ fn no_html(_: &Model) -> String {
 }
 
 /// The style of controls that only have a description (`Select`, `RadioButtons`).
-pub(crate) static DESCRIPTION_STYLE: StyleSpec = StyleSpec {
-    kind: &style_kind("DescriptionStyle", "DescriptionStyleModel"),
-    defaults: || attributes(&[("description_width", Value::String(String::new()))]),
-};
+pub(crate) static DESCRIPTION_STYLE: Kind = style_kind(
+    "DescriptionStyle",
+    "DescriptionStyleModel",
+    &[&[Field(Attribute::DescriptionWidth, Initial::Text(""))]],
+);
 
-/// The defaults `HTMLStyleModel` and `TextStyleModel` share.
-pub(crate) fn text_style_defaults() -> Map<String, Value> {
-    attributes(&[
-        ("background", Value::Null),
-        ("description_width", Value::String(String::new())),
-        ("font_size", Value::Null),
-        ("text_color", Value::Null),
-    ])
-}
-
-/// Creates a style model from its spec.
-pub(crate) fn new_style(spec: &StyleSpec) -> Arc<Model> {
-    Model::create(spec.kind, (spec.defaults)())
-}
-
-/// Builds a style attribute map from (name, default) pairs.
-pub(crate) fn attributes(pairs: &[(&str, Value)]) -> Map<String, Value> {
-    pairs
-        .iter()
-        .map(|(name, value)| ((*name).to_owned(), value.clone()))
-        .collect()
-}
+/// The attributes `HTMLStyleModel` and `TextStyleModel` share.
+pub(crate) const TEXT_STYLE_FIELDS: &[Field] = &[
+    Field(Attribute::Background, Initial::Null),
+    Field(Attribute::DescriptionWidth, Initial::Text("")),
+    Field(Attribute::FontSize, Initial::Null),
+    Field(Attribute::TextColor, Initial::Null),
+];
 
 /// The text of a style model's summary.
 pub(crate) fn describe_style(model: &Model) -> String {

@@ -1,10 +1,11 @@
 //! `Text`: a one-line text box (ipywidgets' `Text`), with Enter as a submit event.
 
 use super::selection::description_html;
-use super::string::{string_attributes, NO_PLACEHOLDER};
-use super::style::{self, StyleSpec};
+use super::string::{NO_PLACEHOLDER, STRING_FIELDS};
+use super::style::{style_kind, TEXT_STYLE_FIELDS};
+use crate::attribute::{Attribute, Field, Initial};
 use crate::model::{escape_html, Kind, Model, Module};
-use crate::widget::{create_dom_widget, widget_handle};
+use crate::widget::{create_dom_widget, widget_handle, DOM_FIELDS, STYLE_FIELD};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -14,27 +15,38 @@ static TEXT: Kind = Kind {
     model_module: Module::Controls,
     view_name: "TextView",
     view_module: Module::Controls,
+    fields: &[
+        DOM_FIELDS,
+        STYLE_FIELD,
+        STRING_FIELDS,
+        &[
+            Field(Attribute::ContinuousUpdate, Initial::Bool(true)),
+            Field(Attribute::Disabled, Initial::Bool(false)),
+        ],
+    ],
+    style: Some(&TEXT_STYLE),
     render_html: |model| {
         format!(
             "{}<input type=\"text\" value=\"{}\" placeholder=\"{}\" disabled>",
             description_html(model),
-            escape_html(&model.get_str("value")),
-            escape_html(&model.get_str("placeholder").replace(NO_PLACEHOLDER, ""))
+            escape_html(&model.get_str(Attribute::Value)),
+            escape_html(
+                &model
+                    .get_str(Attribute::Placeholder)
+                    .replace(NO_PLACEHOLDER, "")
+            )
         )
     },
     render_text: |model| {
         format!(
             "Text(description={:?}, value={:?})",
-            model.get_str("description"),
-            model.get_str("value")
+            model.get_str(Attribute::Description),
+            model.get_str(Attribute::Value)
         )
     },
 };
 
-static TEXT_STYLE: StyleSpec = StyleSpec {
-    kind: &style::style_kind("TextStyle", "TextStyleModel"),
-    defaults: style::text_style_defaults,
-};
+static TEXT_STYLE: Kind = style_kind("TextStyle", "TextStyleModel", &[TEXT_STYLE_FIELDS]);
 
 /// A text box. What the user types reaches Rust as they type (ipywidgets'
 /// `continuous_update`), so [`value`](Text::value) is current in every callback.
@@ -55,42 +67,39 @@ widget_handle!(Text);
 impl Text {
     /// A text box holding `value`.
     pub fn new(value: impl Into<String>) -> Text {
-        let mut attributes = string_attributes(value.into());
-        attributes.insert("continuous_update".into(), json!(true));
-        attributes.insert("disabled".into(), json!(false));
         Text {
-            model: create_dom_widget(&TEXT, Some(&TEXT_STYLE), attributes),
+            model: create_dom_widget(&TEXT, vec![(Attribute::Value, json!(value.into()))]),
         }
     }
 
     /// The text in the box.
     pub fn value(&self) -> String {
-        self.model.get_str("value")
+        self.model.get_str(Attribute::Value)
     }
 
     /// Replaces the text on every view.
     pub fn set_value(&self, value: impl Into<String>) {
-        self.model.set("value", json!(value.into()));
+        self.model.set(Attribute::Value, json!(value.into()));
     }
 
     /// Sets the grey hint shown while the box is empty.
     pub fn set_placeholder(&self, placeholder: &str) {
-        self.model.set("placeholder", json!(placeholder));
+        self.model.set(Attribute::Placeholder, json!(placeholder));
     }
 
     /// The label shown beside the box.
     pub fn description(&self) -> String {
-        self.model.get_str("description")
+        self.model.get_str(Attribute::Description)
     }
 
     /// Changes the label shown beside the box.
     pub fn set_description(&self, description: &str) {
-        self.model.set("description", json!(description));
+        self.model.set(Attribute::Description, json!(description));
     }
 
     /// Enables or disables typing in the browser.
     pub fn set_disabled(&self, disabled: bool) {
-        self.model.set("disabled", json!(disabled));
+        self.model.set(Attribute::Disabled, json!(disabled));
     }
 
     /// Runs `callback` when the user presses Enter in the box (the frontend's
@@ -112,7 +121,7 @@ impl Text {
     pub fn on_change(&self, callback: impl Fn(&Text) + Send + Sync + 'static) {
         self.model
             .on_frontend_change(Arc::new(move |model, changes| {
-                if changes.contains_key("value") {
+                if changes.contains(&Attribute::Value) {
                     callback(&Text {
                         model: Arc::clone(model),
                     });
