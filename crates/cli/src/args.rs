@@ -25,6 +25,9 @@ commands:
   generate <dir>  write a seeded synthetic flow_scores.csv (never over an existing one)
                   --rows N (required)  --seed S  --wide  --shuffle
                   --scored SHARE  --ipv6 SHARE  --crlf
+                  --realistic    scanners send small probes (the original's rules
+                                 catch them) and hosts carry Spot-style reputation,
+                                 geo and domain
   rules <day>     give severities by rules in one pass (first matching rule wins);
                   rows with a severity are left alone, rule verdicts are not feedback
                   --file RULES   rules file, one per line: `dport <= 1024 and ibyt <= 54 -> 2`
@@ -105,7 +108,7 @@ fn value_options(command: &str) -> Option<&'static [&'static str]> {
 
 fn switch_options(command: &str) -> &'static [&'static str] {
     match command {
-        "generate" => &["json", "notebook", "wide", "shuffle", "crlf"],
+        "generate" => &["json", "notebook", "wide", "shuffle", "crlf", "realistic"],
         "rules" => &[
             "json",
             "notebook",
