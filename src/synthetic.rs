@@ -7,12 +7,12 @@
 //! (and now and then a doubled quote), 20 or 22 columns, optionally in a
 //! shuffled column order. The same spec always gives the same bytes.
 //!
-//! With [`DaySpec::realistic`], a day also looks like Spot's to the original's rules and to
-//! an analyst reading its context columns: the scanners' rows are probes of a few small
-//! packets (some from source port 0), which the original notebook's rules catch, and each
-//! host has one reputation, place and domain, written as Spot's OA step writes them (see
-//! [`crate::analysis::reputation`]). Without it the output is byte for byte what it always
-//! was, so benchmarks and tests keep their days.
+//! With [`realistic`](crate::synthetic::DaySpec::realistic), a day also looks like Spot's to
+//! the original's rules and to an analyst reading its context columns: the scanners' rows are
+//! probes of a few small packets (some from source port 0), which the original notebook's
+//! rules catch, and each host has one reputation, place and domain, written as Spot's OA step
+//! writes them (see [`crate::analysis::reputation`]). Without it the output is byte for byte
+//! what it always was, so benchmarks and tests keep their days.
 
 use std::io::{self, Write};
 

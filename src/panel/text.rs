@@ -231,7 +231,13 @@ impl ToHtml for UndoReport {
     }
 }
 
-crate::views::evcxr_view!(Preview, SaveOutcome, UndoReport);
+impl ToHtml for RulesStatus {
+    fn to_html(&self) -> String {
+        rules_html(self)
+    }
+}
+
+crate::views::evcxr_view!(Preview, SaveOutcome, UndoReport, RulesStatus);
 
 #[cfg(test)]
 mod tests {
