@@ -126,7 +126,7 @@ pub mod synthetic;
 
 pub use analysis::connections::{Connection, ConnectionPage};
 pub use analysis::context::NetworkContext;
-pub use analysis::heuristics::{attack_heuristics, Heuristics};
+pub use analysis::heuristics::{attack_heuristics, FanOut, Heuristics};
 pub use analysis::rules::{apply_rules, ApplyOptions, RuleSet, RulesReport};
 pub use csv::row::Row;
 pub use csv::schema::{Column, Schema};

@@ -6,6 +6,13 @@
 //! destinations, service ports, quoted geo and domain fields holding commas
 //! (and now and then a doubled quote), 20 or 22 columns, optionally in a
 //! shuffled column order. The same spec always gives the same bytes.
+//!
+//! With [`realistic`](crate::synthetic::DaySpec::realistic), a day also looks like Spot's to
+//! the original's rules and to an analyst reading its context columns: the scanners' rows are
+//! probes of a few small packets (some from source port 0), which the original notebook's
+//! rules catch, and each host has one reputation, place and domain, written as Spot's OA step
+//! writes them (see [`crate::analysis::reputation`]). Without it the output is byte for byte
+//! what it always was, so benchmarks and tests keep their days.
 
 use std::io::{self, Write};
 
@@ -32,6 +39,10 @@ pub struct DaySpec {
     pub inner_quotes: bool,
     /// The day, `YYYY-MM-DD`.
     pub date: String,
+    /// Scanners send small probes (the original's rules match about 2% of rows) and hosts
+    /// carry Spot-style context: reputation `gti:High:3` (external hosts; scanners high),
+    /// geo `state;city owner` and a domain, the same on every row of the host.
+    pub realistic: bool,
 }
 
 impl DaySpec {
@@ -47,6 +58,7 @@ impl DaySpec {
             crlf: false,
             inner_quotes: true,
             date: "2016-07-08".to_owned(),
+            realistic: false,
         }
     }
 }
@@ -279,8 +291,6 @@ fn fill_row(
     fields[15] = geo(random, &dst);
     fields[16] = domain(random, spec, &src);
     fields[17] = domain(random, spec, &dst);
-    fields[2] = src;
-    fields[3] = dst;
     let reputations = &mut fields[18..];
     for reputation in reputations.iter_mut() {
         *reputation = match random.below(4) {
@@ -290,6 +300,94 @@ fn fill_row(
             _ => "HIGH:3::suspicious".to_owned(),
         };
     }
+    if spec.realistic {
+        if scanning {
+            probe(random, fields);
+        }
+        spot_context(spec, hosts, &src, &dst, fields);
+    }
+    fields[2] = src;
+    fields[3] = dst;
+}
+
+/// A scanner's row as a probe: mostly one SYN of 40 to 54 bytes, sometimes a three-packet
+/// exchange of 152 bytes or a packet from source port 0, else a few packets with payload.
+fn probe(random: &mut Random, fields: &mut [String]) {
+    let (sport, packets, bytes) = match random.below(10) {
+        0 | 1 => (None, 1, 40 + random.below(15)),
+        2 => (None, 3, 152),
+        3 => (Some(0), 1, 60 + random.below(40)),
+        _ => {
+            let packets = 2 + random.below(8);
+            (None, packets, packets * (60 + random.below(400)))
+        }
+    };
+    if let Some(sport) = sport {
+        fields[4] = sport.to_string();
+    }
+    fields[8] = packets.to_string();
+    fields[9] = bytes.to_string();
+}
+
+/// Places and the domains of their networks, as Spot's OA step writes geo (`state;city` and
+/// the owner, from iploc.csv) and domain.
+const SPOT_PLACES: [(&str, &str); 8] = [
+    ("California;Mountain View Google Inc.", "google.com"),
+    ("Hesse;Frankfurt am Main Deutsche Telekom AG", "telekom.de"),
+    ("Beijing;Beijing China Unicom Beijing", "chinaunicom.cn"),
+    ("Sao Paulo;Sao Paulo Telefonica Brasil", "telefonica.com.br"),
+    ("Moscow;Moscow Rostelecom", "rt.ru"),
+    ("England;London British Telecommunications", "bt.com"),
+    ("Virginia;Ashburn Amazon.com Inc.", "amazonaws.com"),
+    ("Hauts-de-France;Roubaix OVH SAS", "ovh.net"),
+];
+
+/// The context columns of a realistic row: what Spot knows of each host, the same on every
+/// row. Internal hosts have no geo, domain or reputation (Spot's UI shows none for them).
+fn spot_context(spec: &DaySpec, hosts: &Hosts, src: &str, dst: &str, fields: &mut [String]) {
+    let of = |ip: &str| {
+        if ip.starts_with("10.") {
+            return (String::new(), String::new(), [String::new(), String::new()]);
+        }
+        let mut host = Random(spec.seed ^ text_hash(ip));
+        let (geo, domain) = SPOT_PLACES[host.below(SPOT_PLACES.len() as u64) as usize];
+        let scanner = hosts.scanners.iter().any(|s| s == ip);
+        let reputation = |service: &str, host: &mut Random| {
+            let (label, value) = match host.below(20) {
+                _ if scanner => ("High", 3),
+                0..=9 => ("Minimal", 1),
+                10..=14 => ("Unverified", -1),
+                15..=17 => ("Medium", 2),
+                _ => ("High", 3),
+            };
+            format!("{service}:{label}:{value}")
+        };
+        let gti = reputation("gti", &mut host);
+        let norse = reputation("norse", &mut host);
+        (geo.to_owned(), domain.to_owned(), [gti, norse])
+    };
+    let (src_geo, src_domain, src_rep) = of(src);
+    let (dst_geo, dst_domain, dst_rep) = of(dst);
+    fields[14] = src_geo;
+    fields[15] = dst_geo;
+    fields[16] = src_domain;
+    fields[17] = dst_domain;
+    // 20 columns: srcIP_rep, dstIP_rep; 22: gtiSrcRep, gtiDstRep, norseSrcRep, norseDstRep.
+    let [src_gti, src_norse] = src_rep;
+    let [dst_gti, dst_norse] = dst_rep;
+    fields[18] = src_gti;
+    fields[19] = dst_gti;
+    if spec.wide {
+        fields[20] = src_norse;
+        fields[21] = dst_norse;
+    }
+}
+
+/// FNV-1a of a host's text: its own random stream, so its context is the same on every row.
+fn text_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn domain(random: &mut Random, spec: &DaySpec, ip: &str) -> String {
@@ -333,4 +431,78 @@ pub fn generate_bytes(spec: &DaySpec) -> Vec<u8> {
     // Writing into a Vec cannot fail.
     let _ = generate(spec, &mut bytes);
     bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::rules::RuleSet;
+    use crate::{Column, Day};
+    use std::collections::HashMap;
+
+    /// The days benchmarks and tests were written against (FNV-1a of the bytes the generator
+    /// wrote before `realistic` existed): a change of the output of an existing spec must be
+    /// deliberate.
+    #[test]
+    fn existing_specs_give_the_same_bytes_as_before() {
+        let wide = DaySpec {
+            wide: true,
+            shuffle_columns: true,
+            scored_share: 0.2,
+            ipv6_share: 0.1,
+            ..DaySpec::new(2000, 7)
+        };
+        for (spec, expected) in [
+            (DaySpec::new(3000, 1), 15_143_108_018_407_027_138),
+            (wide, 6_766_322_310_849_980_891),
+        ] {
+            let bytes = String::from_utf8(generate_bytes(&spec)).unwrap();
+            assert_eq!(text_hash(&bytes), expected, "{spec:?}");
+        }
+    }
+
+    #[test]
+    fn a_realistic_day_has_probes_the_original_rules_catch_and_one_context_per_host() {
+        for wide in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let spec = DaySpec {
+                realistic: true,
+                wide,
+                ..DaySpec::new(20_000, 1)
+            };
+            std::fs::write(dir.path().join("flow_scores.csv"), generate_bytes(&spec)).unwrap();
+            let day = Day::open(dir.path()).unwrap();
+            let rules = RuleSet::original();
+            let reputation = if wide {
+                Column::GtiSrcRep
+            } else {
+                Column::SrcIpRep
+            };
+            let mut caught = 0;
+            let mut contexts: HashMap<String, [String; 3]> = HashMap::new();
+            day.for_each_row(|row| {
+                caught += u32::from(rules.first_match(row).unwrap().is_some());
+                let context = [Column::SrcGeo, Column::SrcDomain, reputation]
+                    .map(|column| row.get(column).to_string());
+                let ip = row.get(Column::SrcIp).to_string();
+                assert!(
+                    ip.starts_with("10.") == context[0].is_empty(),
+                    "{ip}: {context:?}"
+                );
+                let first = contexts
+                    .entry(ip.clone())
+                    .or_insert_with(|| context.clone());
+                assert_eq!(*first, context, "{ip}");
+                Ok::<(), crate::Error>(())
+            })
+            .unwrap();
+            assert!(
+                (200..800).contains(&caught),
+                "{caught} rows caught by the rules"
+            );
+            assert!(contexts
+                .values()
+                .any(|context| context[2].starts_with("gti:High:3")));
+        }
+    }
 }

@@ -4,10 +4,12 @@
 #[path = "support/ml_node.rs"]
 mod ml_node;
 
-use flow_edge::panel::{PanelOptions, UndoError, UploadSettings, UploadStatus, UploadStep};
+use flow_edge::panel::{
+    PanelOptions, RulesStatus, UndoError, UploadSettings, UploadStatus, UploadStep,
+};
 use flow_edge::spot::upload::ScpOptions;
 use flow_edge::synthetic::{generate_bytes, DaySpec};
-use flow_edge::{Day, Panel, Selection};
+use flow_edge::{Column, Day, Panel, RuleSet, Selection};
 use ml_node::{Behaviour, HangingNode};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -53,6 +55,209 @@ fn panel(day: &Day) -> Panel {
 
 fn bytes(path: &Path) -> Vec<u8> {
     fs::read(path).unwrap_or_default()
+}
+
+/// A realistic generated day (scanner probes the original's rules catch, Spot-style context
+/// columns) in `<tmp>/data/flow/20160708`, 20 or 22 columns.
+fn realistic_day(rows: usize, wide: bool) -> (tempfile::TempDir, Day) {
+    let oa = tempfile::tempdir().unwrap();
+    let dir = oa.path().join("data/flow/20160708");
+    fs::create_dir_all(&dir).unwrap();
+    let spec = DaySpec {
+        realistic: true,
+        wide,
+        scored_share: 0.02,
+        ..DaySpec::new(rows, 5)
+    };
+    fs::write(dir.join("flow_scores.csv"), generate_bytes(&spec)).unwrap();
+    let day = Day::open(&dir).unwrap();
+    (oa, day)
+}
+
+/// Each data row's severity, and whether one of the original's rules matches it.
+fn severities_and_rule_matches(day: &Day) -> Vec<(u8, bool)> {
+    let rules = RuleSet::original();
+    let mut rows = Vec::new();
+    day.for_each_row(|row| {
+        let matched = rules.first_match(row).unwrap().is_some();
+        rows.push((row.severity()?, matched));
+        Ok::<(), flow_edge::Error>(())
+    })
+    .unwrap();
+    rows
+}
+
+#[test]
+fn opening_the_panel_gives_the_rule_rows_severity_2_leaves_analyst_scores_and_feeds_nothing_back() {
+    let (_oa, day) = realistic_day(20_000, false);
+    let before = severities_and_rule_matches(&day);
+    let covered = before.iter().filter(|(_, matched)| *matched).count() as u64;
+    let unscored_covered = before.iter().filter(|&&(sev, m)| m && sev == 0).count() as u64;
+    assert!(unscored_covered > 200, "{unscored_covered} of {covered}");
+
+    let panel = panel(&day);
+
+    let after = severities_and_rule_matches(&day);
+    for (&(old, matched), &(new, _)) in before.iter().zip(&after) {
+        let expected = if matched && old == 0 { 2 } else { old };
+        assert_eq!(new, expected, "an analyst's score is never overwritten");
+    }
+    assert!(
+        !day.paths().feedback.exists(),
+        "rule scores are not fed back"
+    );
+    assert_eq!(panel.rules().scored(), unscored_covered);
+    let shown = panel.to_string();
+    let line = format!("rules: {unscored_covered} rows → 2; `dport <= 1024 and ibyt <= 54`: ");
+    assert!(shown.contains(&line), "{shown}");
+    assert!(
+        shown.find(&line).unwrap() < shown.find("Source IP").unwrap(),
+        "the line comes above the listboxes: {shown}"
+    );
+    // The listboxes list unscored rows only: the rule rows left them.
+    assert_eq!(panel.lists(), day.listbox_values().unwrap());
+}
+
+#[test]
+fn save_applies_the_rules_before_it_sorts_so_rule_rows_end_up_with_the_scored_ones() {
+    let (_oa, day) = realistic_day(3000, true);
+    let panel = panel(&day);
+    let on_open = panel.rules().scored();
+    assert!(on_open > 0);
+    // A colleague restores the original scores meanwhile: the rule rows are unscored again.
+    Day::open(&day.paths().dir)
+        .unwrap()
+        .restore_backup()
+        .unwrap();
+
+    let outcome = panel.save();
+    assert!(outcome.sort.is_ok(), "{outcome}");
+
+    assert_eq!(panel.rules().scored(), 2 * on_open);
+    let rows = severities_and_rule_matches(&day);
+    let first_scored = rows.iter().position(|(sev, _)| *sev != 0).unwrap();
+    assert!(rows[first_scored..].iter().all(|(sev, _)| *sev != 0));
+    assert!(rows.iter().all(|&(sev, matched)| !matched || sev != 0));
+}
+
+#[test]
+fn a_panel_on_a_day_opened_read_only_opens_writes_nothing_and_says_rules_were_not_applied() {
+    let (_oa, written) = realistic_day(2000, false);
+    let flows = bytes(&written.paths().flow);
+    let day = Day::open_read_only(&written.paths().dir).unwrap();
+
+    let panel = panel(&day);
+
+    assert_eq!(panel.rules(), RulesStatus::ReadOnly);
+    assert_eq!(bytes(&day.paths().flow), flows);
+    let shown = panel.to_string();
+    assert!(
+        shown.contains("rules: not applied: the day was opened read-only"),
+        "{shown}"
+    );
+    assert!(!panel.lists().src_ips.is_empty());
+    let ip = panel.lists().src_ips[0].clone();
+    assert!(panel.preview(&Selection::new().src_ip(ip)).unwrap().matched > 0);
+}
+
+#[test]
+fn the_panel_applies_the_rules_it_is_given_or_none_when_turned_off() {
+    let (_oa, day) = realistic_day(2000, false);
+    let flows = bytes(&day.paths().flow);
+    let off = day
+        .panel_with(PanelOptions {
+            rules_on_open: false,
+            ..options(day.paths().dir.join("no-such-spot.conf"))
+        })
+        .unwrap();
+    assert_eq!(off.rules(), RulesStatus::Off);
+    assert!(off.to_string().contains("rules: off"));
+    assert_eq!(bytes(&day.paths().flow), flows);
+
+    // As edited in the notebook's rules cell: DNS to the scanners' targets is low risk.
+    let rules = RuleSet::parse(
+        "dport == 53 -> 3
+",
+        "the rules cell",
+    )
+    .unwrap();
+    let dns = day
+        .panel_with(PanelOptions {
+            rules,
+            ..options(day.paths().dir.join("no-such-spot.conf"))
+        })
+        .unwrap();
+    let mut dns_rows = 0;
+    day.for_each_row(|row| {
+        if row.get(Column::Dport) == "53" {
+            assert_ne!(row.severity()?, 0);
+            dns_rows += 1;
+        }
+        Ok::<(), flow_edge::Error>(())
+    })
+    .unwrap();
+    assert!(dns_rows > 0);
+    assert!(dns.to_string().contains("rows → 3; `dport == 53`: "));
+}
+
+#[test]
+fn rules_that_cannot_be_applied_say_why_and_the_panel_opens() {
+    let (_oa, day) = realistic_day(1000, false);
+    let flows = bytes(&day.paths().flow);
+    // A 20-column day has no GTI column.
+    let rules = RuleSet::parse(
+        "gtiSrcRep == gti:High:3 -> 1
+",
+        "the rules cell",
+    )
+    .unwrap();
+    let panel = day
+        .panel_with(PanelOptions {
+            rules,
+            ..options(day.paths().dir.join("no-such-spot.conf"))
+        })
+        .unwrap();
+    let RulesStatus::Failed(why) = panel.rules() else {
+        panic!("{}", panel.rules());
+    };
+    assert!(why.contains("no column \"gtiSrcRep\""), "{why}");
+    assert!(panel.to_string().contains("rules: not applied: "));
+    assert_eq!(bytes(&day.paths().flow), flows);
+    assert!(!panel.lists().src_ips.is_empty());
+}
+
+#[test]
+fn the_preview_shows_reputation_place_and_domain_of_22_column_days() {
+    let (_oa, day) = realistic_day(2000, true);
+    let panel = panel(&day);
+    // An external source: Spot's context columns describe it.
+    let ip = panel
+        .lists()
+        .src_ips
+        .into_iter()
+        .find(|ip| !ip.starts_with("10."))
+        .unwrap();
+    let preview = panel.preview(&Selection::new().src_ip(ip.clone())).unwrap();
+    let first = &preview.first.connections[0];
+    let columns: Vec<Column> = first
+        .src_context
+        .reputation
+        .iter()
+        .map(|(c, _)| *c)
+        .collect();
+    assert_eq!(columns, [Column::GtiSrcRep, Column::NorseSrcRep]);
+    assert!(first.src_context.reputation_level().is_some());
+    let shown = preview.to_string();
+    let line = shown
+        .lines()
+        .find(|line| line.contains(" · ") && line.contains('['))
+        .unwrap_or_else(|| panic!("no context line in\n{shown}"));
+    assert!(
+        ["[high]", "[medium]", "[low]", "[unknown]"]
+            .iter()
+            .any(|badge| line.contains(badge)),
+        "{line}"
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::Path;
 use flow_edge::analysis::rules::{apply_rules, ApplyOptions, RuleSet, RulesError};
 use flow_edge::synthetic::{generate_bytes, DaySpec};
 use flow_edge::views::ToHtml;
-use flow_edge::{attack_heuristics, Column, ConnectionPage, Day, NetworkContext, Problem};
+use flow_edge::{attack_heuristics, Column, ConnectionPage, Day, FanOut, NetworkContext, Problem};
 
 const HEADER: &str = "sev,tstart,srcIP,dstIP,sport,dport,proto,flag,ipkt,ibyt,lda_score,rank,srcIpInternal,destIpInternal,srcGeo,dstGeo,srcDomain,dstDomain,srcIP_rep,dstIP_rep\n";
 
@@ -159,15 +159,13 @@ fn a_port_that_is_not_a_number_is_reported_with_line_and_column_and_nothing_chan
 }
 
 #[test]
-fn heuristics_count_distinct_destinations_of_every_source() {
+fn heuristics_count_rows_as_the_original_ran_and_distinct_destinations_as_it_documented() {
     let spec = DaySpec {
         ipv6_share: 0.2,
         shuffle_columns: true,
         ..DaySpec::new(20_000, 11)
     };
     let (_dir, day) = open(&String::from_utf8(generate_bytes(&spec)).expect("utf-8"));
-
-    let result = attack_heuristics(&day, 20).expect("heuristics");
 
     // The same numbers, counted the slow and obvious way.
     let mut by_source: BTreeMap<String, (BTreeSet<String>, u64)> = BTreeMap::new();
@@ -180,20 +178,33 @@ fn heuristics_count_distinct_destinations_of_every_source() {
         Ok::<(), flow_edge::Error>(())
     })
     .expect("read");
-    let mut expected: Vec<(String, u64, u64)> = by_source
+    let counted: Vec<(String, u64, u64)> = by_source
         .into_iter()
         .map(|(ip, (dsts, rows))| (ip, dsts.len() as u64, rows))
-        .filter(|(_, dsts, _)| *dsts > 20)
         .collect();
-    expected.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
-    let found: Vec<(String, u64, u64)> = result
-        .sources
-        .iter()
-        .map(|s| (s.ip.clone(), s.destinations, s.rows))
-        .collect();
-    assert_eq!(found, expected);
-    assert!(!found.is_empty(), "the generator's scanners fan out");
-    assert_eq!(result.rows_read, 20_000);
+
+    for count in [FanOut::Rows, FanOut::Destinations] {
+        let result = attack_heuristics(&day, count, 20).expect("heuristics");
+        // (chosen count, other count, address) of each source above 20.
+        let key = |&(ref ip, dsts, rows): &(String, u64, u64)| match count {
+            FanOut::Rows => (rows, dsts, ip.clone()),
+            FanOut::Destinations => (dsts, rows, ip.clone()),
+        };
+        let mut expected: Vec<(u64, u64, String)> = counted
+            .iter()
+            .map(key)
+            .filter(|(chosen, _, _)| *chosen > 20)
+            .collect();
+        expected.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        let found: Vec<(u64, u64, String)> = result
+            .sources
+            .iter()
+            .map(|s| key(&(s.ip.clone(), s.destinations, s.rows)))
+            .collect();
+        assert_eq!(found, expected, "{count:?}");
+        assert!(!found.is_empty(), "the generator's scanners fan out");
+        assert_eq!(result.rows_read, 20_000);
+    }
 }
 
 #[test]
@@ -211,7 +222,7 @@ fn network_names_appear_beside_addresses_in_heuristics_and_connection_tables() {
     .expect("write context");
     let context = NetworkContext::load(&nwloc).expect("context");
 
-    let heuristics = attack_heuristics(&day, 20)
+    let heuristics = attack_heuristics(&day, FanOut::Destinations, 20)
         .expect("heuristics")
         .with_context(&context);
     assert_eq!(

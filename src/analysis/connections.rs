@@ -4,6 +4,7 @@
 //! rows of one page and counts the rest in the same streaming pass.
 
 use crate::analysis::context::NetworkContext;
+use crate::analysis::reputation::ReputationLevel;
 use crate::day::selection::Selection;
 use crate::{Column, Day, Error, Row};
 
@@ -36,6 +37,69 @@ pub struct Connection {
     pub src_name: Option<String>,
     /// Network-context name of the destination, when known.
     pub dst_name: Option<String>,
+    /// What the day's context columns say of the source.
+    pub src_context: EndpointContext,
+    /// What the day's context columns say of the destination.
+    pub dst_context: EndpointContext,
+}
+
+/// What the context columns Spot's OA step adds say of one end of a connection: reputation,
+/// geo and domain, as written. A column the day does not have is absent (`None`, or missing
+/// from `reputation`), so views show only what the day carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointContext {
+    /// The reputation columns of this end with their fields (`srcIP_rep`, or `gtiSrcRep` and
+    /// `norseSrcRep`), in that order.
+    pub reputation: Vec<(Column, String)>,
+    /// `srcGeo` or `dstGeo`.
+    pub geo: Option<String>,
+    /// `srcDomain` or `dstDomain`.
+    pub domain: Option<String>,
+}
+
+/// The context columns of each end: reputation (20- then 22-column names), geo, domain.
+const SOURCE_COLUMNS: ([Column; 3], Column, Column) = (
+    [Column::SrcIpRep, Column::GtiSrcRep, Column::NorseSrcRep],
+    Column::SrcGeo,
+    Column::SrcDomain,
+);
+const DESTINATION_COLUMNS: ([Column; 3], Column, Column) = (
+    [Column::DstIpRep, Column::GtiDstRep, Column::NorseDstRep],
+    Column::DstGeo,
+    Column::DstDomain,
+);
+
+impl EndpointContext {
+    /// The context of one end of `row`, from the columns the day has.
+    fn of_row(row: &Row, (reputation, geo, domain): ([Column; 3], Column, Column)) -> Self {
+        let present = |column: Column| row.schema().index(column).is_some();
+        let field = |column: Column| present(column).then(|| row.get(column).to_string());
+        EndpointContext {
+            reputation: reputation
+                .into_iter()
+                .filter(|&column| present(column))
+                .map(|column| (column, row.get(column).to_string()))
+                .collect(),
+            geo: field(geo),
+            domain: field(domain),
+        }
+    }
+
+    /// The reputation level of this end (`None` when the day has no reputation column or
+    /// every field is empty); see [`crate::analysis::reputation`].
+    pub fn reputation_level(&self) -> Option<ReputationLevel> {
+        ReputationLevel::of(self.reputation.iter().map(|(_, field)| field.as_str()))
+    }
+
+    /// True when no context column of this end holds anything.
+    pub fn is_empty(&self) -> bool {
+        self.reputation
+            .iter()
+            .all(|(_, field)| field.trim().is_empty())
+            && [&self.geo, &self.domain]
+                .iter()
+                .all(|text| text.as_deref().is_none_or(|t| t.trim().is_empty()))
+    }
 }
 
 impl Connection {
@@ -56,6 +120,8 @@ impl Connection {
             lda_score: get(Column::LdaScore),
             src_name: None,
             dst_name: None,
+            src_context: EndpointContext::of_row(row, SOURCE_COLUMNS),
+            dst_context: EndpointContext::of_row(row, DESTINATION_COLUMNS),
         }
     }
 }

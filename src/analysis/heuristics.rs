@@ -1,10 +1,14 @@
-//! Attack heuristics: which sources fan out to many destinations (scanners, worms, beacons).
+//! Attack heuristics: which sources fan out (scanners, worms, beacons).
 //!
-//! The original loaded the whole day into pandas and counted rows per source. This counts, in
-//! one streaming pass with memory proportional to the distinct (source, destination) pairs,
-//! both the rows and the distinct destinations of every source, and lists the sources with
-//! more distinct destinations than a threshold. Addresses are compared by value: two
-//! spellings of one IPv6 address are one host.
+//! The original notebook's code and its documentation disagree on what it counts: the code
+//! lists the sources with more than 20 *rows* (`len(gb.get_group(ip)) > 20` on a pandas
+//! group-by of `srcIP`), the document the sources that connect to more than 20 distinct
+//! *destination IPs*. Both are offered, named plainly ([`FanOut::Rows`], [`FanOut::Destinations`]).
+//!
+//! One streaming pass, with memory proportional to the distinct (source, destination) pairs,
+//! counts both for every source; the chosen count decides which sources are listed and their
+//! order, and the other is shown beside it. Addresses are compared by value: two spellings
+//! of one IPv6 address are one host.
 
 use std::collections::HashMap;
 use std::net::Ipv6Addr;
@@ -13,8 +17,68 @@ use crate::analysis::context::NetworkContext;
 use crate::analysis::fast_hash::FastHash;
 use crate::{Column, Day, Error};
 
-/// The threshold the original notebook's text gives: more than 20 destinations.
+/// The original notebook's threshold: sources with more than 20 (rows, or destinations).
 pub const DEFAULT_THRESHOLD: u64 = 20;
+
+/// What "fans out" counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FanOut {
+    /// Rows (connections) from the source: what the original notebook's code ran.
+    Rows,
+    /// Distinct destination addresses of the source: what the original's documentation says.
+    Destinations,
+}
+
+impl FanOut {
+    /// The count of `source` this measure reads, then the other one.
+    pub fn counts(self, source: &SourceFanOut) -> (u64, u64) {
+        match self {
+            FanOut::Rows => (source.rows, source.destinations),
+            FanOut::Destinations => (source.destinations, source.rows),
+        }
+    }
+
+    /// The count of `source` this measure reads.
+    pub fn of(self, source: &SourceFanOut) -> u64 {
+        self.counts(source).0
+    }
+
+    /// The name used on the command line (`--count rows`) and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            FanOut::Rows => "rows",
+            FanOut::Destinations => "destinations",
+        }
+    }
+}
+
+impl std::str::FromStr for FanOut {
+    type Err = UnknownFanOut;
+
+    fn from_str(text: &str) -> Result<FanOut, UnknownFanOut> {
+        match text {
+            "rows" => Ok(FanOut::Rows),
+            "destinations" => Ok(FanOut::Destinations),
+            _ => Err(UnknownFanOut(text.to_string())),
+        }
+    }
+}
+
+/// A fan-out count named neither `rows` nor `destinations`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownFanOut(pub String);
+
+impl std::fmt::Display for UnknownFanOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:?} is not a fan-out count: rows (the original's code) or destinations (its documentation)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownFanOut {}
 
 /// One source that fans out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,12 +93,14 @@ pub struct SourceFanOut {
     pub rows: u64,
 }
 
-/// The sources above the threshold, most destinations first.
+/// The sources above the threshold, highest count first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Heuristics {
-    /// Sources listed have strictly more distinct destinations than this.
+    /// What was counted.
+    pub count: FanOut,
+    /// Sources listed have a count strictly above this.
     pub threshold: u64,
-    /// The sources above the threshold, by distinct destinations descending, then rows
+    /// The sources above the threshold, by the chosen count descending, then the other count
     /// descending, then address.
     pub sources: Vec<SourceFanOut>,
     /// Distinct sources in the day.
@@ -63,7 +129,7 @@ impl Heuristics {
 /// lists are sorted and deduplicated whenever they double, so memory stays proportional to the
 /// distinct pairs and the work is sequential sorting rather than random probes per row.
 #[derive(Debug, Default)]
-pub struct FanOut {
+pub struct Tally {
     sources: AddressIds,
     /// The text of each source, by number, as first written in the file.
     source_texts: Vec<Box<str>>,
@@ -182,10 +248,10 @@ impl AddressIds {
     }
 }
 
-impl FanOut {
+impl Tally {
     /// An empty count.
-    pub fn new() -> FanOut {
-        FanOut::default()
+    pub fn new() -> Tally {
+        Tally::default()
     }
 
     /// Counts one connection.
@@ -206,8 +272,8 @@ impl FanOut {
         }
     }
 
-    /// The sources with more than `threshold` distinct destinations, sorted.
-    pub fn finish(self, threshold: u64) -> Heuristics {
+    /// The sources whose `count` is above `threshold`, sorted.
+    pub fn finish(self, count: FanOut, threshold: u64) -> Heuristics {
         let mut distinct = vec![0u64; self.rows_of.len()];
         self.v4_pairs.count_into(&mut distinct);
         self.other_pairs.count_into(&mut distinct);
@@ -215,21 +281,22 @@ impl FanOut {
             .source_texts
             .iter()
             .zip(distinct.iter().zip(&self.rows_of))
-            .filter(|(_, (&destinations, _))| destinations > threshold)
             .map(|(ip, (&destinations, &rows))| SourceFanOut {
                 ip: ip.to_string(),
                 name: None,
                 destinations,
                 rows,
             })
+            .filter(|source| count.of(source) > threshold)
             .collect();
         sources.sort_by(|a, b| {
-            b.destinations
-                .cmp(&a.destinations)
-                .then(b.rows.cmp(&a.rows))
+            count
+                .counts(b)
+                .cmp(&count.counts(a))
                 .then_with(|| a.ip.cmp(&b.ip))
         });
         Heuristics {
+            count,
             threshold,
             sources,
             sources_seen: self.source_texts.len() as u64,
@@ -238,24 +305,35 @@ impl FanOut {
     }
 }
 
-/// Reads the whole day once and lists the sources with more than `threshold` distinct
-/// destinations ([`DEFAULT_THRESHOLD`] in the original).
-pub fn attack_heuristics(day: &Day, threshold: u64) -> Result<Heuristics, Error> {
-    let mut fan_out = FanOut::new();
+/// Reads the whole day once and lists the sources whose `count` is above `threshold`
+/// ([`DEFAULT_THRESHOLD`] in the original).
+///
+/// ```no_run
+/// # fn main() -> Result<(), flow_edge::Error> {
+/// use flow_edge::analysis::heuristics::{attack_heuristics, FanOut};
+/// let day = flow_edge::Day::open_read_only("/srv/oa/data/flow/20160708")?;
+/// let as_run = attack_heuristics(&day, FanOut::Rows, 20)?; // the original's code
+/// let as_documented = attack_heuristics(&day, FanOut::Destinations, 20)?; // its document
+/// println!("{as_run}\n{as_documented}");
+/// # Ok(()) }
+/// ```
+pub fn attack_heuristics(day: &Day, count: FanOut, threshold: u64) -> Result<Heuristics, Error> {
+    let mut tally = Tally::new();
     day.for_each_row(|row| {
-        fan_out.add(row.get(Column::SrcIp), row.get(Column::DstIp));
+        tally.add(row.get(Column::SrcIp), row.get(Column::DstIp));
         Ok(())
     })?;
-    Ok(fan_out.finish(threshold))
+    Ok(tally.finish(count, threshold))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn sources_are_ranked_by_distinct_destinations_not_rows() {
-        let mut fan_out = FanOut::new();
+    /// Five sources: many destinations once each, one destination many times, a pair of
+    /// rows per destination, and two just around the threshold.
+    fn five_sources() -> Tally {
+        let mut fan_out = Tally::new();
         for i in 0..30 {
             fan_out.add("10.0.0.1", &format!("192.168.0.{i}"));
         }
@@ -272,7 +350,12 @@ mod tests {
         for i in 0..20 {
             fan_out.add("10.0.0.5", &format!("172.16.0.{i}"));
         }
-        let result = fan_out.finish(DEFAULT_THRESHOLD);
+        fan_out
+    }
+
+    #[test]
+    fn the_documented_count_ranks_sources_by_distinct_destinations_not_rows() {
+        let result = five_sources().finish(FanOut::Destinations, DEFAULT_THRESHOLD);
         let listed: Vec<(&str, u64, u64)> = result
             .sources
             .iter()
@@ -288,6 +371,36 @@ mod tests {
         );
         assert_eq!(result.sources_seen, 5);
         assert_eq!(result.rows_read, 30 + 100 + 50 + 21 + 20);
+    }
+
+    #[test]
+    fn the_original_count_lists_sources_with_more_than_20_rows_whatever_their_destinations() {
+        let result = five_sources().finish(FanOut::Rows, DEFAULT_THRESHOLD);
+        assert_eq!(result.count, FanOut::Rows);
+        let listed: Vec<(&str, u64, u64)> = result
+            .sources
+            .iter()
+            .map(|s| (s.ip.as_str(), s.rows, s.destinations))
+            .collect();
+        // 10.0.0.2 talks to one host 100 times: the original's code lists it first.
+        assert_eq!(
+            listed,
+            [
+                ("10.0.0.2", 100, 1),
+                ("10.0.0.3", 50, 25),
+                ("10.0.0.1", 30, 30),
+                ("10.0.0.4", 21, 21)
+            ]
+        );
+    }
+
+    #[test]
+    fn fan_out_counts_are_named_as_on_the_command_line() {
+        for count in [FanOut::Rows, FanOut::Destinations] {
+            assert_eq!(count.name().parse::<FanOut>(), Ok(count));
+        }
+        let refused = "hosts".parse::<FanOut>().unwrap_err().to_string();
+        assert!(refused.contains("rows (the original's code)"), "{refused}");
     }
 
     #[test]
@@ -320,7 +433,7 @@ mod tests {
 
     #[test]
     fn destinations_count_by_address_whatever_their_spelling_or_kind() {
-        let mut fan_out = FanOut::new();
+        let mut fan_out = Tally::new();
         for destination in [
             "2001:db8::1",
             "2001:DB8::1",
@@ -333,14 +446,14 @@ mod tests {
         ] {
             fan_out.add("192.168.0.1", destination);
         }
-        let result = fan_out.finish(0);
+        let result = fan_out.finish(FanOut::Destinations, 0);
         assert_eq!(result.sources[0].destinations, 4);
         assert_eq!(result.sources[0].rows, 8);
     }
 
     #[test]
     fn equal_fan_outs_are_ordered_by_rows_then_address() {
-        let mut fan_out = FanOut::new();
+        let mut fan_out = Tally::new();
         for source in ["10.0.0.9", "10.0.0.8"] {
             for i in 0..3 {
                 fan_out.add(source, &format!("192.168.0.{i}"));
@@ -351,7 +464,7 @@ mod tests {
         fan_out.add("10.0.0.7", "192.168.0.3");
         fan_out.add("10.0.0.7", "192.168.0.3");
         let order: Vec<String> = fan_out
-            .finish(0)
+            .finish(FanOut::Destinations, 0)
             .sources
             .into_iter()
             .map(|s| s.ip)

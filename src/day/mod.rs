@@ -136,6 +136,13 @@ impl Day {
         &self.notes
     }
 
+    /// True when the day was opened with [`Day::open_read_only`]: whoever opened it asked
+    /// that nothing be written, so callers that would write on their own account (the
+    /// panel's rules) leave the day alone.
+    pub fn is_read_only(&self) -> bool {
+        self.access == Access::Read
+    }
+
     /// The day's settings.
     pub fn settings(&self) -> &Settings {
         &self.settings

@@ -3,6 +3,7 @@
 //! every behaviour here is testable without a browser.
 
 use super::index::{FlowIndex, Preview};
+use super::rules::{PanelRules, RulesStatus};
 use crate::analysis::context::NetworkContext;
 use crate::day::scoring;
 use crate::day::selection::Selection;
@@ -104,6 +105,7 @@ impl PlannedUpload {
 pub struct Investigation {
     day: Day,
     context: NetworkContext,
+    rules: PanelRules,
     lists: ListboxValues,
     index: Option<FlowIndex>,
     last: Option<ScoringRecord>,
@@ -133,13 +135,21 @@ pub fn describe(selection: &Selection) -> String {
 }
 
 impl Investigation {
-    /// Reads the listbox values and the network context. The preview index is built on
-    /// first use (or by [`Investigation::ensure_index`] from a background thread).
-    pub fn open(day: Day, context: NetworkContext, upload: UploadSettings) -> Result<Self, Error> {
+    /// Applies the rules (as the original's `displaythis()` ran `set_rules()` first), then
+    /// reads the listbox values. The preview index is built on first use (or by
+    /// [`Investigation::ensure_index`] from a background thread).
+    pub(super) fn open(
+        day: Day,
+        context: NetworkContext,
+        mut rules: PanelRules,
+        upload: UploadSettings,
+    ) -> Result<Self, Error> {
+        rules.apply(&day);
         let lists = day.listbox_values()?;
         Ok(Investigation {
             day,
             context,
+            rules,
             lists,
             index: None,
             last: None,
@@ -156,6 +166,11 @@ impl Investigation {
     /// The network context (names beside addresses).
     pub fn context(&self) -> &NetworkContext {
         &self.context
+    }
+
+    /// What the panel's rules did since it opened.
+    pub fn rules(&self) -> &RulesStatus {
+        self.rules.status()
     }
 
     /// The current listbox values.
@@ -253,13 +268,17 @@ impl Investigation {
         Ok(record.changed.len() as u64)
     }
 
-    /// Saves and sorts, then refreshes the lists and the index. The upload is left to the
-    /// caller ([`Investigation::upload_plan`]), which must not hold the panel while it runs.
+    /// Applies the rules (their rows then sort with the scored ones), saves and sorts, then
+    /// refreshes the lists and the index. The upload is left to the caller
+    /// ([`Investigation::upload_plan`]), which must not hold the panel while it runs.
     pub fn sort_for_save(&mut self) -> (Result<SortReport, Error>, Option<Error>) {
+        self.rules.apply(&self.day);
         let sort = self.day.save_and_sort();
         if sort.is_err() {
-            // Nothing moved: the last scoring can still be undone.
-            return (sort, None);
+            // Nothing moved: the last scoring can still be undone (undo refuses if the rules
+            // changed the day meanwhile). The rules may have scored rows: the lists follow.
+            let refresh = self.day.listbox_values().map(|lists| self.lists = lists);
+            return (sort, refresh.err());
         }
         // The sort moved rows: the last scoring can no longer be undone row by row.
         self.last = None;

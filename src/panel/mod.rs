@@ -13,6 +13,10 @@
 //! box, the *Rating* (1 high, 2 medium, 3 low), *Score*, *Save* and *Undo*. Under them: a
 //! status line, a live preview of what the selection would score, and what has been scored.
 //!
+//! * When it opens, and again before *Save* sorts, the panel gives the rows its rules match
+//!   their severity, as the original's `displaythis()` did with `set_rules()` (see
+//!   [`PanelOptions::rules`]; unscored rows only, not fed back), and says in one line above
+//!   the listboxes what they did.
 //! * *Score* rates the rows matching the quick IP (when typed) or the listbox choices, shows
 //!   `N matching connections scored` or why nothing was, and refreshes the listboxes, so
 //!   values whose rows are all scored disappear.
@@ -35,12 +39,14 @@
 //! buttons do; [`Panel::save`] waits for its upload (at most the deadline), and
 //! [`Panel::save_in_background`] is the button's way.
 //!
-//! Compared with the original: rules are not re-applied each time the panel is shown (the
-//! original's `displaythis()` ran `set_rules()` first; here rules are a separate, explicit
-//! cell), and the panel is refreshed in place instead of being closed and displayed again.
+//! Compared with the original: rules leave the rows an analyst scored alone (the original
+//! overwrote them), Save applies them before it sorts (the original after, so its rule rows
+//! moved to the end only at the next Save), and the panel is refreshed in place instead of
+//! being closed and displayed again.
 
 mod index;
 mod investigation;
+mod rules;
 mod saving;
 mod table;
 mod text;
@@ -51,13 +57,16 @@ pub use index::Preview;
 pub use investigation::{
     describe, LoggedScoring, SaveOutcome, UploadSettings, UploadStep, SPOT_CONF_ENV,
 };
+pub use rules::{RuleTally, RulesStatus};
 pub use saving::{SaveRefused, UploadStatus};
 
 use crate::analysis::context::{ContextError, NetworkContext};
+use crate::analysis::rules::RuleSet;
 use crate::day::selection::Selection;
 use crate::day::{Day, ListboxValues, ScoreReport};
 use crate::error::Error;
 use investigation::Investigation;
+use rules::PanelRules;
 use saving::Uploads;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -76,6 +85,12 @@ pub struct PanelOptions {
     /// Whether to build live widgets: by default, when the flow-edge kernel's widget bridge
     /// is there (`FLOW_EDGE_BRIDGE` set).
     pub interactive: bool,
+    /// The rules given to the unscored rows they match when the panel opens and before each
+    /// Save (the original's `set_rules()`, which its `displaythis()` ran): by default
+    /// [`RuleSet::original`]; the notebook's rules cell sets its own.
+    pub rules: RuleSet,
+    /// Whether the panel applies [`PanelOptions::rules`] (on by default, as in the original).
+    pub rules_on_open: bool,
 }
 
 impl Default for PanelOptions {
@@ -85,6 +100,8 @@ impl Default for PanelOptions {
             preview_rows: 5,
             scored_rows: 10,
             interactive: std::env::var_os(flow_edge_widgets::wire::BRIDGE_ENV).is_some(),
+            rules: RuleSet::original(),
+            rules_on_open: true,
         }
     }
 }
@@ -156,7 +173,9 @@ impl Day {
     /// The investigation panel with explicit options.
     pub fn panel_with(&self, options: PanelOptions) -> Result<Panel, PanelError> {
         let context = NetworkContext::for_day(self).map_err(PanelError::Context)?;
-        let investigation = Investigation::open(self.clone(), context, options.upload.clone())?;
+        let rules = PanelRules::new(options.rules.clone(), options.rules_on_open);
+        let investigation =
+            Investigation::open(self.clone(), context, rules, options.upload.clone())?;
         let state: Shared = Arc::new(Mutex::new(investigation));
         let uploads = Uploads::new();
         let view = if options.interactive {
@@ -194,6 +213,11 @@ impl Panel {
     /// True when the panel has live widgets (under the flow-edge kernel).
     pub fn is_interactive(&self) -> bool {
         self.view.is_some()
+    }
+
+    /// What the panel's rules did since it opened (the line above the listboxes).
+    pub fn rules(&self) -> RulesStatus {
+        lock(&self.state).rules().clone()
     }
 
     /// The listbox values the panel offers now.
@@ -267,18 +291,18 @@ impl Panel {
             Some(view) => view.evcxr_display(),
             None => {
                 let state = lock(&self.state);
-                text::emit(state.lists(), state.context());
+                text::emit(state.lists(), state.context(), state.rules());
             }
         }
     }
 }
 
 /// The panel as text, as the evcxr REPL shows it: the network context's note and skipped
-/// lines, the listbox values with names, and how to score from code.
+/// lines, what the rules did, the listbox values with names, and how to score from code.
 impl fmt::Display for Panel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = lock(&self.state);
-        f.write_str(&text::plain(state.lists(), state.context()))
+        f.write_str(&text::plain(state.lists(), state.context(), state.rules()))
     }
 }
 

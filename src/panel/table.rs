@@ -1,10 +1,12 @@
 //! The compact table of connections the panel shows (preview and scored rows): narrow enough
 //! to sit under the listboxes without scrolling. The day is one date, so only the time of
-//! `tstart` is shown; names from the network context go under the address; `lda_score` is
-//! shown with four significant digits (the file keeps every digit).
+//! `tstart` is shown; names from the network context go under the address, then the
+//! reputation badge, place and domain the day's context columns hold (see
+//! [`crate::views::endpoint`]); `lda_score` is shown with four significant digits (the file
+//! keeps every digit).
 
 use crate::analysis::connections::{Connection, ConnectionPage};
-use crate::views::connections;
+use crate::views::connections::{self, address_html};
 use crate::views::html::{escape, more, HtmlTable};
 
 /// The connection views' columns; `tstart` shows only its time, so it is headed "time".
@@ -13,17 +15,6 @@ const HEADERS: [&str; 10] = {
     headers[1] = "time";
     headers
 };
-
-fn address(ip: &str, name: Option<&str>) -> String {
-    match name {
-        Some(name) => format!(
-            "{}<br><span style=\"color:#666\">{}</span>",
-            escape(ip),
-            escape(name)
-        ),
-        None => escape(ip),
-    }
-}
 
 fn time(tstart: &str) -> &str {
     tstart.split_once(' ').map_or(tstart, |(_, time)| time)
@@ -40,8 +31,8 @@ fn cells(c: &Connection) -> [String; 10] {
     [
         escape(&c.sev),
         escape(time(&c.tstart)),
-        address(&c.src_ip, c.src_name.as_deref()),
-        address(&c.dst_ip, c.dst_name.as_deref()),
+        address_html(&c.src_ip, c.src_name.as_deref(), &c.src_context),
+        address_html(&c.dst_ip, c.dst_name.as_deref(), &c.dst_context),
         escape(&c.sport),
         escape(&c.dport),
         escape(&c.proto),
@@ -64,8 +55,11 @@ pub(super) fn compact_table(page: &ConnectionPage, caption: &str) -> String {
 mod tests {
     use super::*;
 
+    use crate::analysis::connections::EndpointContext;
+    use crate::Column;
+
     #[test]
-    fn the_compact_table_shows_time_names_and_short_scores_escaped() {
+    fn the_compact_table_shows_time_names_context_and_short_scores_escaped() {
         let connection = Connection {
             line: 2,
             sev: "1".into(),
@@ -80,6 +74,12 @@ mod tests {
             lda_score: "2.3899000000000012e-3".into(),
             src_name: Some("<Mail>".into()),
             dst_name: None,
+            src_context: EndpointContext::default(),
+            dst_context: EndpointContext {
+                reputation: vec![(Column::DstIpRep, "gti:Medium:2".into())],
+                geo: Some("Hesse;Frankfurt am Main Deutsche Telekom AG".into()),
+                domain: Some("telekom.de".into()),
+            },
         };
         let page = ConnectionPage {
             connections: vec![connection],
@@ -90,6 +90,14 @@ mod tests {
         assert!(html.contains(">23:24:44<"), "{html}");
         assert!(html.contains("10.0.0.1<br><span style=\"color:#666\">&lt;Mail&gt;</span>"));
         assert!(html.contains(">2.390e-3<"), "{html}");
+        // The destination's reputation, place and domain under its address; none for the
+        // source, whose columns are empty.
+        assert_eq!(html.matches("flow-edge-endpoint").count(), 1, "{html}");
+        assert!(html.contains("flow-edge-rep-medium"), "{html}");
+        assert!(
+            html.contains(">Hesse</span> · <span title=\"telekom.de\">telekom.de<"),
+            "{html}"
+        );
         assert!(html.contains("… 2 more connections"));
     }
 }

@@ -1,7 +1,8 @@
 //! The panel without widgets (the evcxr REPL, plain evcxr_jupyter), and the text views of
 //! its results.
 
-use super::{Preview, SaveOutcome, UndoReport, UploadStatus, UploadStep};
+use super::rules::RULES_HINT;
+use super::{Preview, RulesStatus, SaveOutcome, UndoReport, UploadStatus, UploadStep};
 use crate::analysis::context::NetworkContext;
 use crate::day::ListboxValues;
 use crate::spot::upload::{UploadError, UploadReport};
@@ -15,7 +16,7 @@ No live widgets here (they need the flow-edge Jupyter kernel). Score from code:
   panel.preview(&Selection::new().src_ip(\"10.0.0.1\"))?      // what would be scored
   panel.score(&Selection::new().quick_ip(\"10.0.0.1\"), 1)?   // rating 1 high, 2 medium, 3 low
   panel.undo()?                                              // the last scoring
-  panel.save()                                               // sort, then send the feedback
+  panel.save()                                       // rules, sort, then send the feedback
 Selection also takes .dst_ip(..), .sport(..), .dport(..); Day has score, save_and_sort,
 restore_backup, and flow_edge::{apply_rules, attack_heuristics} work on it too.";
 
@@ -56,27 +57,48 @@ pub(super) fn context_html(context: &NetworkContext) -> String {
     format!("<div class=\"flow-edge-context\">{body}</div>")
 }
 
-/// The panel's text form: the network context remarks, the listbox values table and the note
-/// on scoring from code.
-pub(super) fn plain(lists: &ListboxValues, context: &NetworkContext) -> String {
+/// What the rules did, as one line of HTML: grey, amber when they should have run and did
+/// not; what they are on hover.
+pub(super) fn rules_html(rules: &RulesStatus) -> String {
+    let colour = if rules.is_warning() {
+        "#b54708"
+    } else {
+        "#666"
+    };
+    format!(
+        "<div class=\"flow-edge-rules\" style=\"color:{colour}\" title=\"{}\">{}</div>",
+        escape(RULES_HINT),
+        escape(&rules.to_string())
+    )
+}
+
+/// The panel's text form: the network context remarks, what the rules did, the listbox
+/// values table and the note on scoring from code.
+pub(super) fn plain(
+    lists: &ListboxValues,
+    context: &NetworkContext,
+    rules: &RulesStatus,
+) -> String {
     let mut text = String::new();
     for (_, line) in context_remarks(context) {
         text.push_str(&line);
         text.push('\n');
     }
+    text.push_str(&format!("{rules}\n"));
     text.push_str(&labelled(lists, context).to_string());
     format!("{text}\n{NOTE}")
 }
 
 /// Prints the panel for evcxr: HTML for notebooks, text for the REPL.
-pub(super) fn emit(lists: &ListboxValues, context: &NetworkContext) {
+pub(super) fn emit(lists: &ListboxValues, context: &NetworkContext, rules: &RulesStatus) {
     let html = format!(
-        "{}{}<pre>{}</pre>",
+        "{}{}{}<pre>{}</pre>",
         context_html(context),
+        rules_html(rules),
         labelled(lists, context).to_html(),
         escape(NOTE)
     );
-    crate::views::emit_evcxr(&html, &plain(lists, context));
+    crate::views::emit_evcxr(&html, &plain(lists, context, rules));
 }
 
 /// The preview's first line: `would score 12 rows (3 already scored)`.
@@ -209,7 +231,13 @@ impl ToHtml for UndoReport {
     }
 }
 
-crate::views::evcxr_view!(Preview, SaveOutcome, UndoReport);
+impl ToHtml for RulesStatus {
+    fn to_html(&self) -> String {
+        rules_html(self)
+    }
+}
+
+crate::views::evcxr_view!(Preview, SaveOutcome, UndoReport, RulesStatus);
 
 #[cfg(test)]
 mod tests {
@@ -229,8 +257,9 @@ mod tests {
             b"ip,name\n10.0.0.5,Mail server\n",
             Path::new("networkcontext.csv"),
         );
-        let text = plain(&lists, &context);
+        let text = plain(&lists, &context, &RulesStatus::ReadOnly);
         for expected in [
+            "rules: not applied: the day was opened read-only",
             "Source IP",
             "Dst Port",
             "10.0.0.5 (Mail server)",
@@ -255,7 +284,7 @@ mod tests {
             Path::new("networkcontext.csv"),
         );
         let warning = "warning: networkcontext.csv:2:1 (column ip): \"10.0.0/8\" is not an IPv4 or IPv6 address (line skipped)";
-        let text = plain(&lists, &context);
+        let text = plain(&lists, &context, &RulesStatus::Off);
         assert_eq!(text.matches(warning).count(), 1, "{text}");
         assert!(text.starts_with(warning), "{text}");
         assert!(text.contains("10.0.0.9 (DNS)"), "{text}");

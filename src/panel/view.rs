@@ -6,7 +6,7 @@
 
 use super::saving::{self, SaveRefused, UploadStatus, Uploads};
 use super::table::compact_table;
-use super::text::{context_html, labelled, preview_summary, save_lines, undo_line};
+use super::text::{context_html, labelled, preview_summary, rules_html, save_lines, undo_line};
 use super::{lock, PanelOptions, SaveOutcome, Shared, UndoReport};
 use crate::day::selection::Selection;
 use crate::day::ListboxValues;
@@ -29,6 +29,7 @@ pub(super) struct PanelView {
     quick_ip: Text,
     rating: RadioButtons,
     undo: Button,
+    rules: Html,
     status: Html,
     preview: Html,
     scored: Html,
@@ -131,7 +132,10 @@ impl PanelView {
         let context = Some(context_html(lock(state).context()))
             .filter(|html| !html.is_empty())
             .map(|html| Html::new(html).widget());
+        // What the rules did, just above the listboxes.
+        let rules = Html::new(rules_html(lock(state).rules()));
         let root = VBox::new(context.into_iter().chain([
+            rules.widget(),
             row.widget(),
             status.widget(),
             preview.widget(),
@@ -146,6 +150,7 @@ impl PanelView {
             quick_ip,
             rating,
             undo,
+            rules,
             status,
             preview,
             scored,
@@ -228,9 +233,11 @@ impl PanelView {
         self.show_scored(state);
     }
 
-    /// New listbox values, cleared choices, the Undo button's state, an empty preview.
+    /// What the rules did, new listbox values, cleared choices, the Undo button's state, an
+    /// empty preview.
     fn refill(&self, state: &Shared) {
         let investigation = lock(state);
+        self.rules.set_value(rules_html(investigation.rules()));
         let shown = labelled(investigation.lists(), investigation.context());
         self.fill_listboxes(&shown);
         self.quick_ip.set_value("");
@@ -382,7 +389,9 @@ impl PanelView {
 mod tests {
     use super::*;
     use crate::analysis::context::NetworkContext;
+    use crate::analysis::rules::RuleSet;
     use crate::panel::investigation::{Investigation, UploadSettings};
+    use crate::panel::rules::PanelRules;
     use crate::panel::UploadStatus;
     use crate::spot::upload::ScpOptions;
     use crate::synthetic::{generate_bytes, DaySpec};
@@ -401,7 +410,9 @@ mod tests {
         .unwrap();
         let day = crate::Day::open(dir.path()).unwrap();
         let context = NetworkContext::parse(context, Path::new("networkcontext.csv"));
-        let investigation = Investigation::open(day, context, UploadSettings::default()).unwrap();
+        let rules = PanelRules::new(RuleSet::original(), true);
+        let investigation =
+            Investigation::open(day, context, rules, UploadSettings::default()).unwrap();
         let state: Shared = Arc::new(Mutex::new(investigation));
         let options = PanelOptions {
             interactive: true,
@@ -414,15 +425,23 @@ mod tests {
     #[test]
     fn skipped_context_lines_get_one_banner_above_the_listboxes() {
         let (clean, view) = top_level(b"10.0.0.1, Mail\n");
-        // The listbox row, then the status, the preview and what was scored.
-        assert_eq!(clean.len(), 4);
-        assert_eq!(clean[1], view.status.model_id());
+        // What the rules did, the listbox row, then the status, the preview and what was
+        // scored.
+        assert_eq!(clean.len(), 5);
+        assert_eq!(clean[0], view.rules.model_id());
+        assert_eq!(clean[2], view.status.model_id());
+        assert!(
+            view.rules.value().contains("rules: "),
+            "{}",
+            view.rules.value()
+        );
 
         let (warned, view) = top_level(b"10.0.0.1, Mail\nnot an address,x\n10.0.0.2,Web\n");
-        // One more widget, before the row.
-        assert_eq!(warned.len(), 5);
+        // One more widget, first.
+        assert_eq!(warned.len(), 6);
+        assert_eq!(warned[1], view.rules.model_id());
         assert_eq!(
-            warned[2..],
+            warned[3..],
             [
                 view.status.model_id(),
                 view.preview.model_id(),

@@ -7,6 +7,7 @@
 
 mod bars;
 pub(crate) mod connections;
+pub(crate) mod endpoint;
 mod engine;
 mod heuristics;
 pub mod html;

@@ -1,10 +1,11 @@
-//! Views of a rules report: per-rule counts and what was left alone.
+//! Views of rules: a rule set (the notebook's rules cell shows it back) and a rules report
+//! (per-rule counts and what was left alone).
 
 use std::fmt;
 
 use super::html::{HtmlTable, ToHtml};
 use super::{evcxr_view, text};
-use crate::analysis::rules::RulesReport;
+use crate::analysis::rules::{RuleSet, RulesReport};
 
 const HEADERS: [&str; 4] = ["#", "rule", "sev", "rows"];
 const NUMERIC: [usize; 3] = [0, 2, 3];
@@ -65,4 +66,23 @@ impl ToHtml for RulesReport {
     }
 }
 
-evcxr_view!(RulesReport);
+/// The caption of a rule set's table.
+fn rule_set_caption(rules: &RuleSet) -> String {
+    match rules.len() {
+        0 => "no rules".to_string(),
+        1 => "1 rule".to_string(),
+        n => format!("{n} rules, tried in order: the first that matches a row decides it"),
+    }
+}
+
+impl ToHtml for RuleSet {
+    fn to_html(&self) -> String {
+        let mut table = HtmlTable::new(&rule_set_caption(self), &["#", "rule"], &[0]);
+        for (index, rule) in self.rules().iter().enumerate() {
+            table.row(&[(index + 1).to_string(), rule.to_string()]);
+        }
+        table.finish(None)
+    }
+}
+
+evcxr_view!(RulesReport, RuleSet);

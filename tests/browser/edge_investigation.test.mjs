@@ -1,11 +1,12 @@
 // The analyst's workflow in the Edge Investigation notebook, in a real JupyterLab: run all
-// cells, score a source IP from the listbox, score a quick IP (undo it, score it again), save,
-// and see the upload error when no ML node is configured. Checks the files on disk after each
-// step and keeps screenshots in tests/artifacts/edge-*.png.
+// cells (the rules score their rows as the panel opens; the heuristics draw their chart), score
+// a source IP from the listbox, score a quick IP (undo it, score it again), save, and see the
+// upload error when no ML node is configured. Checks the files on disk after each step, the
+// reputation badges beside addresses, and keeps screenshots in tests/artifacts/edge-*.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, startLab } from './lab.mjs';
@@ -62,22 +63,26 @@ const labelsOf = async (select) =>
 /** The address of a listbox label such as `10.0.0.5 (Mail server)`. */
 const addressOf = (label) => label.split(' ')[0];
 
+/** Whether one of the original notebook's three applied rules (set_rules) matches a row. */
+const originalRuleMatches = (r) => {
+  const [sport, dport, ipkt, ibyt] = [r.sport, r.dport, r.ipkt, r.ibyt].map(Number);
+  return (dport <= 1024 && ibyt <= 54) || (dport <= 1024 && ipkt === 3 && ibyt === 152) || (sport === 0 && dport <= 1023);
+};
+
 test('an analyst scores, saves and sees the upload outcome in the Edge Investigation panel', { timeout: 1_200_000 }, async () => {
   const root = mkdtempSync(join(tmpdir(), 'flow-edge-oa-'));
   execFileSync(join(repoRoot, 'scripts', 'make-demo-tree'), [root, ROWS, DATE], {
     env: { ...process.env, FLOW_EDGE_CLI: join(target, 'release', 'flow-edge') },
   });
   const dayDir = join(root, 'data', 'flow', DATE);
+  const generated = readFlows(dayDir);
   // No ML node: the upload reads a configuration file that does not exist.
   process.env.FLOW_EDGE_SPOT_CONF = join(root, 'no-spot.conf');
   const lab = await startLab({ rootDir: root });
   const page = lab.page;
-  /** A screenshot with the panel's top (the listbox headings) in view. */
-  const shot = async (name) => {
-    await page
-      .locator('.jupyter-widgets.widget-html', { hasText: 'Source IP' })
-      .first()
-      .evaluate((node) => node.scrollIntoView({ block: 'start' }));
+  /** A screenshot with `target` at the top: by default the panel's top (the rules line). */
+  const shot = async (name, target = page.locator('.flow-edge-rules').first()) => {
+    await target.evaluate((node) => node.scrollIntoView({ block: 'start' }));
     await lab.screenshot(name);
   };
   try {
@@ -100,6 +105,31 @@ test('an analyst scores, saves and sees the upload outcome in the Edge Investiga
     const firstOptions = await labelsOf(listboxes.nth(0));
     assert.equal(firstOptions[0], '- Select -');
     assert.ok(firstOptions.some((label) => label.includes('(')), `names beside IPs: ${firstOptions.slice(0, 5)}`);
+
+    // The rules ran as the panel opened: their rows have severity 2, nothing was fed back, and
+    // the line above the listboxes says so.
+    let flows = readFlows(dayDir);
+    const ruled = generated.filter((r) => r.sev === '0' && originalRuleMatches(r)).length;
+    assert.ok(ruled > 0, 'the realistic day has rows the rules catch');
+    flows.forEach((row, i) => {
+      const old = generated[i];
+      assert.equal(row.sev, old.sev === '0' && originalRuleMatches(old) ? '2' : old.sev, `row ${i + 2}`);
+    });
+    assert.ok(!existsSync(join(dayDir, 'flow_scores_fb.csv')), 'rule scores are not fed back');
+    const rulesLine = await page.locator('.flow-edge-rules').first().textContent();
+    assert.ok(rulesLine.startsWith(`rules: ${ruled} rows → 2; \`dport <= 1024 and ibyt <= 54\`: `), rulesLine);
+    // The scored table (the rule rows) shows reputation badges, their fields on hover.
+    const badge = page.locator('.flow-edge-rep').first();
+    await badge.waitFor({ timeout: 20_000 });
+    assert.match(await badge.getAttribute('title'), /^(src|dst)IP_rep: gti:\w+:-?\d/);
+    // The rules cell shows its rules back; the heuristics cell draws the original's count.
+    const rulesTable = page.locator('table.flow-edge', { hasText: 'rules, tried in order' }).first();
+    assert.match(await rulesTable.textContent(), /sport == 0 and dport <= 1023 -> 2/);
+    await shot('edge-0-rules-cell', rulesTable);
+    const chart = page.locator('.flow-edge-heuristics').first();
+    assert.equal(await chart.locator('svg title').textContent(), 'rows (connections) per source');
+    assert.match(await chart.textContent(), /sources have more than 20 rows \(connections\)/);
+    await shot('edge-6-heuristics', chart);
     await shot('edge-1-panel');
 
     const status = page.locator('.flow-edge-status');
@@ -112,6 +142,11 @@ test('an analyst scores, saves and sees the upload outcome in the Edge Investiga
     await listboxes.nth(0).selectOption({ index: 1 });
     await page.locator('.jupyter-widgets', { hasText: 'Preview:' }).first().waitFor({ timeout: 20_000 });
     const previewText = await page.locator('.jupyter-widgets.widget-html', { hasText: 'Preview:' }).first().textContent();
+    // The preview puts each address's context under it.
+    assert.ok(
+      (await page.locator('.jupyter-widgets.widget-html', { hasText: 'Preview:' }).locator('.flow-edge-endpoint').count()) > 0,
+      'context beside the preview\'s addresses',
+    );
     await rating('1').check();
     await shot('edge-2-source-selected');
     let clicked = Date.now();
@@ -122,7 +157,7 @@ test('an analyst scores, saves and sees the upload outcome in the Edge Investiga
     const expectedFirst = readFlows(join(root, 'data', 'flow', DATE)).filter((r) => r.srcIP === srcIp);
     assert.equal(firstCount, expectedFirst.length);
     assert.ok(previewText.includes(`would score ${firstCount} row`), previewText);
-    let flows = readFlows(dayDir);
+    flows = readFlows(dayDir);
     assert.ok(flows.filter((r) => r.srcIP === srcIp).every((r) => r.sev === '1'));
     let feedback = readFeedback(dayDir);
     assert.equal(feedback.length, firstCount);
@@ -130,6 +165,7 @@ test('an analyst scores, saves and sees the upload outcome in the Edge Investiga
     await shot('edge-3-scored-source');
 
     // 2. A quick IP (a destination from the listbox), rating 3.
+    const beforeQuick = readFlows(dayDir);
     const dstOptions = await labelsOf(listboxes.nth(1));
     const quickIp = addressOf(dstOptions[dstOptions.length > 2 ? 2 : 1]);
     const quickBox = page.locator('.jupyter-widgets input[placeholder="Quick IP scoring"]');
@@ -162,9 +198,9 @@ test('an analyst scores, saves and sees the upload outcome in the Edge Investiga
     await status.filter({ hasText: `Last scoring undone: ${secondCount} rows` }).waitFor({ timeout: 60_000 });
     assert.equal(readFeedback(dayDir).length, firstCount);
     flows = readFlows(dayDir);
-    for (const row of flows.filter((r) => r.srcIP === quickIp || r.dstIP === quickIp)) {
-      assert.equal(row.sev, row.srcIP === srcIp ? '1' : '0');
-    }
+    // Every row is back to its severity before the quick IP scoring (1 for the scored source,
+    // 2 for rule rows, 0 otherwise).
+    flows.forEach((row, i) => assert.equal(row.sev, beforeQuick[i].sev, `row ${i + 2}`));
     assert.ok(await page.locator('.jupyter-widgets button', { hasText: 'Undo' }).isDisabled());
     await shot('edge-4b-undone');
     await quickBox.fill(quickIp);

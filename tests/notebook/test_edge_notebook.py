@@ -1,13 +1,16 @@
 """The Edge Investigation notebook, run headless from top to bottom with nbclient.
 
-A generated day in a temporary Spot OA tree (scripts/make-demo-tree), the notebook copied into
+A generated day in a temporary Spot OA tree (scripts/make-demo-tree, a realistic day: probes the
+original's rules catch, Spot-style context columns), the notebook copied into
 <oa>/ipynb/flow/<date>/ unchanged, executed with the flow-edge kernel from that folder.
 
 Run: scripts/build-kernel && .venv/bin/python -m pytest -q tests/notebook
 """
 
 import copy
+import csv
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -100,8 +103,40 @@ def test_the_notebook_runs_unchanged_in_an_oa_day_folder_and_shows_the_panel(oa_
     radios = [m["state"] for m in models if m["model_name"] == "RadioButtonsModel"]
     assert radios[0]["_options_labels"] == ["1", "2", "3"]
 
-    # The optional cells are commented out, as in the original: nothing changed on disk.
-    assert (day / "flow_scores.csv").read_bytes() == (day / "flow_scores_bu.csv").read_bytes()
+    # The rules ran when the panel opened, as the original's displaythis() ran set_rules(): each
+    # unscored row they match now has severity 2, nothing else changed, nothing was fed back.
+    before, after = read_rows(day / "flow_scores_bu.csv"), read_rows(day / "flow_scores.csv")
+    assert len(before) == len(after)
+    ruled = 0
+    for old, new in zip(before, after):
+        expected = "2" if old["sev"] == "0" and original_rule_matches(old) else old["sev"]
+        assert new == {**old, "sev": expected}
+        ruled += expected != old["sev"]
+    assert ruled > 0
+    assert not (day / "flow_scores_fb.csv").exists()
+    assert f"rules: {ruled} rows → 2; `dport &lt;= 1024 and ibyt &lt;= 54`: " in htmls, htmls
+    # The rules cell shows its rules; the scored table shows reputation badges.
+    assert "sport == 0 and dport &lt;= 1023 -&gt; 2" in text_of(cell(nb, "set-rules"))
+    assert "flow-edge-rep-" in htmls
+    # The heuristics cell runs the original's count, with a chart.
+    heuristics = text_of(cell(nb, "attack-heuristics"))
+    assert re.search(r"\d+ of \d+ sources have more than 20 rows \(connections\)", heuristics), heuristics
+    assert "<svg" in heuristics and "rows (connections) per source" in heuristics
+
+
+def read_rows(path: Path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def original_rule_matches(row) -> bool:
+    """The original notebook's three applied rules (set_rules)."""
+    sport, dport, ipkt, ibyt = (int(row[c]) for c in ("sport", "dport", "ipkt", "ibyt"))
+    return (
+        (dport <= 1024 and ibyt <= 54)
+        or (dport <= 1024 and ipkt == 3 and ibyt == 152)
+        or (sport == 0 and dport <= 1023)
+    )
 
 
 def uncomment(nb, cell_id):
@@ -109,12 +144,16 @@ def uncomment(nb, cell_id):
     target.source = "\n".join(line.removeprefix("// ") for line in target.source.splitlines())
 
 
-def test_the_optional_cells_run_when_uncommented(oa_tree):
+def test_the_documented_heuristics_and_the_restore_run_when_chosen(oa_tree):
     notebook = oa_tree / "ipynb" / "flow" / DATE / "Edge_Investigation.ipynb"
     nb = nbformat.read(notebook, as_version=4)
     edited = copy.deepcopy(nb)
-    for cell_id in ["set-rules", "attack-heuristics", "restore-backup"]:
-        uncomment(edited, cell_id)
+    uncomment(edited, "restore-backup")
+    heuristics_cell = cell(edited, "attack-heuristics")
+    assert "attack_heuristics(&day, FanOut::Rows, 20)" in heuristics_cell.source
+    heuristics_cell.source = heuristics_cell.source.replace(
+        "attack_heuristics(&day, FanOut::Rows, 20)", "attack_heuristics(&day, FanOut::Destinations, 20)"
+    )
     nbformat.write(edited, notebook)
     day = oa_tree / "data" / "flow" / DATE
     original = (day / "flow_scores.csv").read_bytes()
@@ -124,6 +163,7 @@ def test_the_optional_cells_run_when_uncommented(oa_tree):
     rules = text_of(cell(nb, "set-rules"))
     assert "dport <= 1024 and ibyt <= 54" in rules
     heuristics = text_of(cell(nb, "attack-heuristics"))
-    assert "distinct" in heuristics.lower() or "destinations" in heuristics.lower(), heuristics
+    assert "sources connect to more than 20 destinations" in heuristics, heuristics
+    assert "distinct destinations per source" in heuristics, heuristics
     # The rules scored rows, and the restore cell (last) put the original back.
     assert (day / "flow_scores.csv").read_bytes() == original

@@ -84,20 +84,34 @@ def test_the_library_in_the_evcxr_repl_scores_saves_and_restores_by_method_calls
             "day.save_and_sort()?",
             'println!("SORTED {}", std::fs::read_to_string(&day.paths().flow)?.lines().nth(1).unwrap_or(""));',
             "flow_edge::apply_rules(&day, &flow_edge::RuleSet::original(), flow_edge::ApplyOptions::default())?",
-            "flow_edge::attack_heuristics(&day, 20)?",
+            "flow_edge::attack_heuristics(&day, flow_edge::FanOut::Rows, 20)?",
             "day.restore_backup()?",
             'println!("RESTORED");',
         ],
         cwd=root / "ipynb" / "flow" / DATE,
     )
 
-    # The panel: the listbox values with names, and how to score from code.
+    # The panel: what the rules did on opening, the listbox values with names, and how to score
+    # from code.
+    ruled = sum(
+        r["sev"] == "0" and (
+            (int(r["dport"]) <= 1024 and int(r["ibyt"]) <= 54)
+            or (int(r["dport"]) <= 1024 and int(r["ipkt"]) == 3 and int(r["ibyt"]) == 152)
+            or (int(r["sport"]) == 0 and int(r["dport"]) <= 1023)
+        )
+        for r in original
+    )
+    assert ruled > 0
+    assert f"rules: {ruled} rows → 2; `dport <= 1024 and ibyt <= 54`: " in output, output
+    assert output.index("rules: ") < output.index("Source IP"), output
     assert "Source IP" in output and "Dst Port" in output, output
     assert "(Mail server)" in output or "(Corporate network)" in output, output
     assert "Score from code" in output, output
     assert "No live widgets here" in output, output
     # Preview, scoring, a refused selection, undo.
     assert f"would score {src_count} row" in output, output
+    # The preview's addresses carry their reputation, place and domain on a second line.
+    assert any(badge in output for badge in ["[high]", "[medium]", "[low]", "[unknown]"]), output
     assert output.count(f"{src_count} matching connections scored") == 2, output
     assert "nothing scored: quick IP \"10.0.0.300\" is not an IPv4 or IPv6 address" in output, output
     assert f"Last scoring undone: {src_count} rows" in output, output
@@ -108,6 +122,7 @@ def test_the_library_in_the_evcxr_repl_scores_saves_and_restores_by_method_calls
     assert "suspicious connects saved and sorted" in output, output
     assert "SORTED 0," in output, output
     assert "dport <= 1024 and ibyt <= 54" in output and "rows scored by rules" in output, output
+    assert "sources have more than 20 rows (connections)" in output, output
     assert "destinations" in output, output
     assert "RESTORED" in output, output
 

@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use flow_edge::analysis::heuristics::{attack_heuristics, DEFAULT_THRESHOLD};
+use flow_edge::analysis::heuristics::{
+    attack_heuristics, FanOut, UnknownFanOut, DEFAULT_THRESHOLD,
+};
 use flow_edge::analysis::rules::{apply_rules, ApplyOptions, Rule, RuleSet};
 use flow_edge::spot::upload::{load_day_config, upload_day_feedback, ScpOptions, UploadTarget};
 use flow_edge::{Day, Error, NetworkContext};
@@ -65,6 +67,12 @@ pub fn rules(args: &Args, day: impl FnOnce() -> Result<Day, Error>) -> Result<()
 
 /// `heuristics`: the fan-out table of the day, with network names.
 pub fn heuristics(args: &Args, day: Day) -> Result<(), Failure> {
+    let count = match args.value("count") {
+        Some(text) => text
+            .parse()
+            .map_err(|e: UnknownFanOut| UsageError(format!("--count {e}")))?,
+        None => FanOut::Destinations,
+    };
     let threshold: u64 = args.number("threshold")?.unwrap_or(DEFAULT_THRESHOLD);
     let nwloc = args
         .value("nwloc")
@@ -75,7 +83,7 @@ pub fn heuristics(args: &Args, day: Day) -> Result<(), Failure> {
     for line in context.warning_lines() {
         eprintln!("warning: {line}");
     }
-    let result = attack_heuristics(&day, threshold)?.with_context(&context);
+    let result = attack_heuristics(&day, count, threshold)?.with_context(&context);
     if args.switch("json") {
         let sources: Vec<_> = result
             .sources
@@ -85,6 +93,7 @@ pub fn heuristics(args: &Args, day: Day) -> Result<(), Failure> {
         println!(
             "{}",
             json!({
+                "count": result.count.name(),
                 "threshold": result.threshold,
                 "sources": sources,
                 "sources_seen": result.sources_seen,

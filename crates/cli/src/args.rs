@@ -25,6 +25,9 @@ commands:
   generate <dir>  write a seeded synthetic flow_scores.csv (never over an existing one)
                   --rows N (required)  --seed S  --wide  --shuffle
                   --scored SHARE  --ipv6 SHARE  --crlf
+                  --realistic    scanners send small probes (the original's rules
+                                 catch them) and hosts carry Spot-style reputation,
+                                 geo and domain
   rules <day>     give severities by rules in one pass (first matching rule wins);
                   rows with a severity are left alone, rule verdicts are not feedback
                   --file RULES   rules file, one per line: `dport <= 1024 and ibyt <= 54 -> 2`
@@ -33,8 +36,11 @@ commands:
                   --rescore      also change rows that already have a severity
                   --feedback     append the scored rows to the feedback file
                   --check        read and list the rules, change nothing
-  heuristics <day>  sources connecting to many distinct destinations
-                  --threshold N  list sources above N destinations (default 20)
+  heuristics <day>  sources that fan out: many distinct destinations, or many rows
+                  --count destinations|rows  what to count (default destinations, as
+                                 the original's documentation says; rows is what its
+                                 code ran)
+                  --threshold N  list sources whose count is above N (default 20)
                   --nwloc FILE   network context (default <oa>/context/networkcontext.csv)
   upload <day>    send flow_scores_fb.csv to <user>@MLNODE:LPATH/flow_scores.csv by scp
                   --config FILE  Spot configuration (default /etc/duxbay.conf, then
@@ -85,7 +91,7 @@ fn value_options(command: &str) -> Option<&'static [&'static str]> {
         "save" | "restore" => &["lock-wait"],
         "generate" => &["rows", "seed", "scored", "ipv6"],
         "rules" => &["file", "lock-wait"],
-        "heuristics" => &["threshold", "nwloc", "lock-wait"],
+        "heuristics" => &["count", "threshold", "nwloc", "lock-wait"],
         "upload" => &[
             "config",
             "port",
@@ -102,7 +108,7 @@ fn value_options(command: &str) -> Option<&'static [&'static str]> {
 
 fn switch_options(command: &str) -> &'static [&'static str] {
     match command {
-        "generate" => &["json", "notebook", "wide", "shuffle", "crlf"],
+        "generate" => &["json", "notebook", "wide", "shuffle", "crlf", "realistic"],
         "rules" => &[
             "json",
             "notebook",

@@ -211,6 +211,7 @@ fn generate_day(args: &Args) -> Result<(), Failure> {
     spec.wide = args.switch("wide");
     spec.shuffle_columns = args.switch("shuffle");
     spec.crlf = args.switch("crlf");
+    spec.realistic = args.switch("realistic");
     spec.scored_share = share(args, "scored")?;
     spec.ipv6_share = share(args, "ipv6")?;
     let path = args.folder.join("flow_scores.csv");

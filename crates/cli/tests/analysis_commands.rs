@@ -190,6 +190,59 @@ fn heuristics_list_the_fanning_source_with_its_network_name() {
 }
 
 #[test]
+fn heuristics_count_rows_as_the_original_ran_or_destinations_as_it_documented() {
+    let folder = Folder::new("heuristics-count");
+    write_day(&folder.0);
+    // 10.0.0.3 polls one host 30 times: many rows, one destination.
+    let flows = folder.0.join("flow_scores.csv");
+    let mut day_text = fs::read_to_string(&flows).expect("read day");
+    for _ in 0..30 {
+        day_text += &row("10.0.0.3", "192.168.3.1", 40000, "443", 2, 120);
+    }
+    fs::write(&flows, day_text).expect("write day");
+    let day = folder.0.to_str().expect("utf-8");
+    let run = |count: &str| -> serde_json::Value {
+        let out = flow_edge(&["heuristics", day, "--json", "--count", count]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+
+    let rows = run("rows");
+    assert_eq!(rows["count"], "rows");
+    assert_eq!(
+        rows["sources"],
+        serde_json::json!([
+            {"ip": "10.0.0.3", "name": null, "destinations": 1, "rows": 30},
+            {"ip": "10.0.0.1", "name": null, "destinations": 25, "rows": 25}
+        ])
+    );
+    let destinations = run("destinations");
+    assert_eq!(destinations["count"], "destinations");
+    assert_eq!(
+        destinations["sources"],
+        serde_json::json!([{"ip": "10.0.0.1", "name": null, "destinations": 25, "rows": 25}])
+    );
+    // Without --count: destinations, as before.
+    let table = flow_edge(&["heuristics", day]);
+    assert!(text(&table.stdout).starts_with("1 of 3 sources connect to more than 20 destinations"));
+    let table = flow_edge(&["heuristics", day, "--count", "rows"]);
+    assert!(
+        text(&table.stdout).starts_with("2 of 3 sources have more than 20 rows (connections)"),
+        "{}",
+        text(&table.stdout)
+    );
+
+    let wrong = flow_edge(&["heuristics", day, "--count", "hosts"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(text(&wrong.stderr).contains("\"hosts\" is not a fan-out count"));
+}
+
+#[test]
 fn upload_problems_exit_1_and_unknown_options_exit_2() {
     let folder = Folder::new("upload");
     write_day(&folder.0);
