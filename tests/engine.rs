@@ -597,3 +597,29 @@ fn a_header_only_day_a_bom_and_crlf_line_ends_are_valid_input() {
     assert!(feedback.starts_with("sev\t"), "{feedback:?}");
     assert!(!feedback.contains('\r'));
 }
+
+#[test]
+fn reputation_columns_as_spot_flow_oa_spells_them_are_read() {
+    // Spot's flow_oa.py writes `srcIp_rep`/`dstIp_rep`; its README says `srcIP_rep`.
+    let header = HEADER.replace("srcIP_rep,dstIP_rep", "srcIp_rep,dstIp_rep");
+    let content = header + &row(0, "10.0.0.1", "8.8.8.8", 5000, 53, "1e-06", 1);
+    let (_dir, day) = day_with(&content);
+    let mut reputations = Vec::new();
+    day.for_each_row(|row| {
+        reputations.push(row.get(Column::DstIpRep).to_owned());
+        Ok::<_, flow_edge::Error>(())
+    })
+    .unwrap();
+    assert_eq!(reputations, ["UNVERIFIED:-1"]);
+}
+
+#[test]
+fn a_header_with_both_spellings_of_a_reputation_column_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = HEADER.replace("dstIP_rep\n", "dstIP_rep,dstIp_rep\n");
+    fs::write(dir.path().join("flow_scores.csv"), header).unwrap();
+    let error = Day::open(dir.path()).unwrap_err();
+    let shown = error.to_string();
+    assert!(shown.contains("flow_scores.csv:1:21"), "{shown}");
+    assert!(shown.contains("dstIP_rep"), "{shown}");
+}

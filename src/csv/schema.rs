@@ -138,9 +138,22 @@ impl Column {
     }
 
     /// The known column with this header name, if any (names are case-sensitive,
-    /// as in the files).
+    /// as in the files; see [`Column::other_spelling`]).
     pub fn from_name(name: &str) -> Option<Column> {
-        Column::ALL.into_iter().find(|column| column.name() == name)
+        Column::ALL
+            .into_iter()
+            .find(|column| column.name() == name || column.other_spelling() == Some(name))
+    }
+
+    /// The other header name Spot's own files use for the column: `flow_oa.py` writes
+    /// `srcIp_rep` and `dstIp_rep`, while Spot's flow README documents `srcIP_rep` and
+    /// `dstIP_rep`. Both are read; files keep the header they have.
+    pub fn other_spelling(self) -> Option<&'static str> {
+        match self {
+            Column::SrcIpRep => Some("srcIp_rep"),
+            Column::DstIpRep => Some("dstIp_rep"),
+            _ => None,
+        }
     }
 
     fn slot(self) -> usize {
@@ -171,6 +184,13 @@ impl Schema {
                 ));
             }
             if let Some(column) = Column::from_name(name) {
+                if known[column.slot()].is_some() {
+                    // Both spellings of one column: which one holds the data is unclear.
+                    return Err(Error::content(
+                        Position::field(path, 1, index + 1, Some(name)),
+                        Problem::DuplicateColumn(column.name().to_owned()),
+                    ));
+                }
                 known[column.slot()] = Some(index);
             }
         }
