@@ -1,5 +1,6 @@
-//! Someone on the same machine, without the kernel's key, pokes at its ports; a client sends
-//! a request it got wrong. The user's kernel lives on and answers.
+//! Someone on the same machine, without the kernel's key, pokes at its ports; someone who
+//! captured a signed message sends it again; a client sends a request it got wrong. The user's
+//! kernel lives on and answers.
 
 mod common;
 
@@ -141,6 +142,39 @@ async fn messages_over_the_size_limit_are_dropped_and_the_kernel_goes_on() {
 }
 
 #[tokio::test]
+async fn a_replayed_signed_request_runs_only_once() {
+    let mut kernel = Kernel::start("replay").await;
+    let cell: JupyterMessage = ExecuteRequest::new("println!(\"ran\");".into()).into();
+    let cell_id = cell.header.msg_id.clone();
+    // The same message twice: same header, same signature, byte for byte.
+    kernel.shell.send(cell.clone()).await.unwrap();
+    kernel.shell.send(cell).await.unwrap();
+    let probe: JupyterMessage = KernelInfoRequest {}.into();
+    let probe_id = probe.header.msg_id.clone();
+    kernel.shell.send(probe).await.unwrap();
+    // The shell answers in order, so once the probe is answered a replay would have been too.
+    let mut cell_replies = 0;
+    let deadline = tokio::time::Instant::now() + common::CELL_TIMEOUT;
+    loop {
+        let reply = tokio::time::timeout_at(deadline, kernel.shell.read())
+            .await
+            .expect("the probe is answered in time")
+            .expect("a readable reply");
+        match common::parent_id(&reply) {
+            Some(id) if id == cell_id => cell_replies += 1,
+            Some(id) if id == probe_id => break,
+            _ => {}
+        }
+    }
+    assert_eq!(cell_replies, 1, "log:\n{}", kernel.log());
+    assert!(
+        kernel.log().contains("replayed message"),
+        "the replay is logged:\n{}",
+        kernel.log()
+    );
+}
+
+#[tokio::test]
 async fn a_signed_request_whose_content_does_not_parse_gets_an_error_reply_between_busy_and_idle() {
     let mut kernel = Kernel::start("bad-content").await;
     let wrong = UnknownMessage {
@@ -175,4 +209,18 @@ async fn a_signed_request_whose_content_does_not_parse_gets_an_error_reply_betwe
         .request_with_timeout(KernelInfoRequest {}.into(), Duration::from_secs(10))
         .await;
     assert_eq!(after.reply_json()["status"], "ok");
+}
+
+#[tokio::test]
+async fn a_connection_file_without_a_key_runs_unsigned_with_a_warning() {
+    let mut kernel = Kernel::start_unsigned("no-key").await;
+    let answered = kernel
+        .request_with_timeout(KernelInfoRequest {}.into(), Duration::from_secs(10))
+        .await;
+    assert_eq!(answered.reply_json()["status"], "ok");
+    let log = kernel.log();
+    assert!(
+        log.contains("warning") && log.contains("key is empty"),
+        "the kernel warns about running unsigned:\n{log}"
+    );
 }

@@ -13,6 +13,7 @@ mod heartbeat;
 mod history;
 pub(crate) mod iopub;
 mod kernel_info;
+mod replay;
 mod session;
 mod shell;
 mod signals;

@@ -1,36 +1,56 @@
-//! The kernel's session (jupyter_client's `Session`, kernel side): its id and its key. It
-//! seals what the kernel sends and opens what it receives.
+//! The kernel's session (jupyter_client's `Session`, kernel side): its id, its key, and the
+//! signatures already seen. It seals what the kernel sends and opens what it receives.
 
 use super::framing::{self, Decoded};
+use super::replay::{SeenSignatures, CAPACITY};
 use super::signing::Signer;
 use super::sockets::Rejected;
 use jupyter_protocol::JupyterMessage;
 use std::ops::Deref;
+use std::sync::{Mutex, PoisonError};
 
 /// One per kernel, shared by its sockets.
 pub(crate) struct Session {
     id: String,
     signer: Signer,
+    seen: Mutex<SeenSignatures>,
 }
 
 impl Session {
-    /// A session signing with `key`; an empty key turns signing off.
+    /// A session signing with `key`. An empty key turns signing off, which lets anyone who
+    /// can reach the ports run code: that is said on stderr, as jupyter_client does.
     pub(crate) fn new(id: String, key: &str) -> Session {
+        let signer = Signer::new(key);
+        if !signer.signs() {
+            eprintln!(
+                "flow-edge-kernel: warning: the connection file's key is empty, so messages are \
+                 neither signed nor checked: anyone who can reach the kernel's ports can run \
+                 code as this user. Give the kernel a key (Jupyter does by default)."
+            );
+        }
         Session {
             id,
-            signer: Signer::new(key),
+            signer,
+            seen: Mutex::new(SeenSignatures::new(CAPACITY)),
         }
     }
 
-    /// Verifies and parses `frames`: framing, signature, then the JSON parts.
+    /// Verifies and parses `frames`: framing, signature, replay, then the JSON parts.
     pub(crate) fn open<F: Deref<Target = [u8]>>(
         &self,
         frames: &[F],
     ) -> Result<JupyterMessage, Rejected> {
         let split = framing::split(frames).map_err(Rejected::Framing)?;
-        self.signer
+        let digest = self
+            .signer
             .verify(split.parts, &split.signature[..])
             .map_err(Rejected::Signature)?;
+        if let Some(digest) = digest {
+            let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+            if !seen.first_time(digest) {
+                return Err(Rejected::Replayed);
+            }
+        }
         match framing::decode(&split).map_err(Rejected::Unreadable)? {
             Decoded::Understood(message) => Ok(message),
             Decoded::ContentRefused { message, problem } => Err(Rejected::ContentRefused {
@@ -55,11 +75,12 @@ mod tests {
     use jupyter_protocol::KernelInfoRequest;
 
     #[test]
-    fn a_sealed_message_opens_with_the_same_key_only() {
+    fn a_sealed_message_opens_once_then_is_refused_as_a_replay() {
         let session = Session::new("kernel".into(), "key");
         let frames = session.seal(KernelInfoRequest {}.into()).unwrap();
         let opened = session.open(&frames).unwrap();
         assert_eq!(opened.header.session, "kernel");
+        assert!(matches!(session.open(&frames), Err(Rejected::Replayed)));
         let stranger = Session::new("other".into(), "another key");
         assert!(matches!(
             stranger.open(&frames),

@@ -9,7 +9,7 @@ use ring::hmac;
 use std::fmt;
 use std::ops::Deref;
 
-/// The HMAC-SHA256 digest of one message.
+/// The digest of one message, as the replay history remembers it.
 pub(crate) type Digest = [u8; 32];
 
 /// Why a message's signature was not accepted.
@@ -46,6 +46,11 @@ impl Signer {
         }
     }
 
+    /// False when the key is empty: anyone who reaches the ports is trusted.
+    pub(crate) fn signs(&self) -> bool {
+        self.key.is_some()
+    }
+
     /// The hex signature of the four JSON parts; empty when the kernel does not sign.
     pub(crate) fn sign<P: Deref<Target = [u8]>>(&self, parts: &[P]) -> String {
         match &self.key {
@@ -55,7 +60,7 @@ impl Signer {
     }
 
     /// Checks `signature` against the four JSON parts (in constant time). Returns the digest
-    /// when the kernel signs; `None` when it does not.
+    /// when the kernel signs, for the replay history; `None` when it does not.
     pub(crate) fn verify<P: Deref<Target = [u8]>>(
         &self,
         parts: &[P],
@@ -133,6 +138,7 @@ mod tests {
         assert_eq!(signer.verify(&PARTS, b"zz"), Err(SignatureError::NotHex));
         assert_eq!(signer.verify(&PARTS, b"abcd"), Err(SignatureError::NotHex));
         let unsigned = Signer::new("");
+        assert!(!unsigned.signs());
         assert_eq!(unsigned.sign(&PARTS), "");
         assert_eq!(unsigned.verify(&PARTS, b"anything"), Ok(None));
     }

@@ -4,7 +4,7 @@
 //! libzmq is the ZeroMQ that ipykernel stands on. Every socket refuses frames longer than the
 //! message limit (`ZMQ_MAXMSGSIZE`: the peer that announces one is disconnected before its
 //! bytes are stored), and [`super::transport`] refuses multipart messages that add up to more.
-//! A message that is too large, short, unsigned, wrongly signed or not valid JSON is
+//! A message that is too large, short, unsigned, wrongly signed, replayed or not valid JSON is
 //! logged and dropped, and the loop reading the socket goes on; a signed request whose content
 //! does not fit its type is answered with an error (see [`super::bad_request`]).
 
@@ -153,6 +153,8 @@ pub(crate) enum Rejected {
     Framing(FramingError),
     /// Signature missing or wrong.
     Signature(SignatureError),
+    /// Correctly signed, but that signature was seen before.
+    Replayed,
     /// Signed, but the header, parent header or metadata is not JSON.
     Unreadable(UnreadablePart),
     /// Signed, but the content does not fit the message type: answered with an error.
@@ -175,6 +177,10 @@ impl fmt::Display for Rejected {
             Rejected::Receive(error) => error.fmt(f),
             Rejected::Framing(error) => write!(f, "malformed message: {error}"),
             Rejected::Signature(error) => write!(f, "message failed verification: {error}"),
+            Rejected::Replayed => write!(
+                f,
+                "replayed message: its signature was already used by an earlier message"
+            ),
             Rejected::Unreadable(error) => write!(f, "malformed message: {error}"),
             Rejected::ContentRefused { problem, .. } => write!(f, "malformed request: {problem}"),
         }
