@@ -56,10 +56,27 @@ impl std::error::Error for InstallError {}
 pub fn kernel_dir(destination: &Destination) -> Result<PathBuf, InstallError> {
     let data_dir = match destination {
         Destination::Prefix(prefix) => prefix.join("share").join("jupyter"),
-        Destination::User => jupyter_zmq_client::dirs::user_data_dir()
-            .map_err(|error| InstallError::NoDataDir(error.to_string()))?,
+        Destination::User => user_data_dir()?,
     };
     Ok(data_dir.join("kernels").join(KERNEL_NAME))
+}
+
+/// The user's Jupyter data directory, where jupyter_core looks: `JUPYTER_DATA_DIR` if set,
+/// else `~/Library/Jupyter` on macOS and `$XDG_DATA_HOME/jupyter` (by default
+/// `~/.local/share/jupyter`) elsewhere.
+fn user_data_dir() -> Result<PathBuf, InstallError> {
+    let set = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+    if let Some(dir) = set("JUPYTER_DATA_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let home = set("HOME")
+        .map(PathBuf::from)
+        .ok_or_else(|| InstallError::NoDataDir(String::from("HOME is not set")))?;
+    if cfg!(target_os = "macos") {
+        return Ok(home.join("Library").join("Jupyter"));
+    }
+    let data_home = set("XDG_DATA_HOME").map_or_else(|| home.join(".local/share"), PathBuf::from);
+    Ok(data_home.join("jupyter"))
 }
 
 /// The kernel.json text for a kernel at `binary` serving the workspace at `home`.

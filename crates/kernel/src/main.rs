@@ -27,7 +27,13 @@ const USAGE: &str = "usage:
 
 environment:
   FLOW_EDGE_HOME                    workspace root for bare `:dep flow_edge_widgets` / `:dep flow_edge`
-  FLOW_EDGE_CALLBACK_TIMEOUT_SECS   how long the kernel waits for a widget callback (default 60)";
+  FLOW_EDGE_CALLBACK_TIMEOUT_SECS   how long the kernel waits for a widget callback (default 60)
+  FLOW_EDGE_MAX_MESSAGE_BYTES       largest frame or message accepted on the Jupyter sockets
+                                    (default 268435456, 256 MiB)
+  FLOW_EDGE_BRIDGE_MAX_LINE_BYTES   longest line accepted from the widgets library
+                                    (default 67108864, 64 MiB)
+  FLOW_EDGE_BRIDGE_WRITE_TIMEOUT_SECS  how long a write to the widgets library may take
+                                    (default 10)";
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]

@@ -194,8 +194,8 @@ async fn callbacks_that_print_hang_or_panic_are_reported_and_widgets_survive_an_
         hung.stream_text("stderr")
     );
 
-    // Let the slow callback finish; the library handles frontend messages one at a time.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Let the slow callback finish: until it does, the kernel refuses the cell's events.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
     let panicked = click(&mut kernel, &id_by_description(&widgets, "boom")).await;
     assert!(
         panicked
@@ -240,6 +240,61 @@ async fn callbacks_that_print_hang_or_panic_are_reported_and_widgets_survive_an_
         "log:\n{}",
         kernel.log()
     );
+}
+
+const STUCK_CALLBACK: &str = r#"
+use flow_edge_widgets::{print_to_frontend, Button};
+let stuck = Button::new("stuck");
+stuck.on_click(|_| std::thread::sleep(std::time::Duration::from_secs(8)));
+let quick = Button::new("quick");
+quick.on_click(|_| print_to_frontend("quick answered\n"));
+"#;
+
+#[tokio::test]
+async fn after_a_callback_times_out_the_cells_events_fail_fast_until_it_returns() {
+    let mut kernel = Kernel::start_with_env(
+        "stuck-callback",
+        &[("FLOW_EDGE_CALLBACK_TIMEOUT_SECS", CALLBACK_TIMEOUT_SECS)],
+    )
+    .await;
+    kernel.execute_ok(":dep flow_edge_widgets").await;
+    let cell = kernel.execute_ok(STUCK_CALLBACK).await;
+    let widgets = opened_widgets(&cell);
+    let (stuck, quick) = (
+        id_by_description(&widgets, "stuck"),
+        id_by_description(&widgets, "quick"),
+    );
+
+    let clicked_at = std::time::Instant::now();
+    let hung = click(&mut kernel, &stuck).await;
+    assert!(hung.stream_text("stderr").contains("still runs"));
+
+    let started = std::time::Instant::now();
+    let refused = click(&mut kernel, &quick).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "the event waited {:?} behind the stuck callback",
+        started.elapsed()
+    );
+    assert!(
+        common::is_idle(&refused.iopub.last().unwrap().message),
+        "ends idle"
+    );
+    let said = refused.stream_text("stderr");
+    assert!(
+        said.contains("widgets are busy") && said.contains("has not returned for"),
+        "{said}"
+    );
+    assert_eq!(refused.stream_text("stdout"), "");
+
+    // Once the stuck callback returns (its done arrives), events flow again.
+    let mut recovered = false;
+    while !recovered && clicked_at.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        recovered = click(&mut kernel, &quick).await.stream_text("stdout") == "quick answered\n";
+    }
+    assert!(recovered, "log:\n{}", kernel.log());
+    assert!(clicked_at.elapsed() >= Duration::from_secs(7));
 }
 
 #[tokio::test]

@@ -2,6 +2,9 @@
 //! subprocess (the message formats are in `flow_edge_widgets::wire`).
 
 mod comm_registry;
+mod limits;
+mod lines;
+mod link;
 mod server;
 mod socket_dir;
 

@@ -8,7 +8,15 @@
 //! control comm) go to every connection, and their `request_states` answers are merged into
 //! one. A connection that closes (its process died) takes its comms with it, and callbacks it
 //! still owed are given up so the shell loop does not wait for a dead process.
+//!
+//! The peer is trusted to be the library, not to be well behaved: lines are bounded and bad
+//! ones skipped ([`super::lines`]), writes have a deadline after which the link is cut
+//! ([`super::link`]), and a link whose callback outlived the callback timeout gets no more
+//! messages until it reports that callback done; each of these is said on the frontend.
 
+use super::limits::{Limits, MAX_LINE_ENV};
+use super::lines::{BoundedLines, Next};
+use super::link::{Link, WriteError};
 use super::CommRegistry;
 use crate::protocol::iopub::{CurrentRequest, Publisher};
 use flow_edge_widgets::wire::{BridgeMessage, StreamName};
@@ -21,8 +29,8 @@ use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use std::time::{Duration, Instant};
+use tokio::net::unix::OwnedReadHalf;
 use tokio::net::UnixListener;
 use tokio::sync::oneshot;
 
@@ -33,8 +41,10 @@ pub(crate) enum ForwardError {
     NotConnected,
     /// The comm is not open (its widget was closed, or its process is gone).
     UnknownComm,
-    /// The socket write failed (the library's process died).
-    Write(std::io::Error),
+    /// A callback of the library concerned has not returned since `since`.
+    Busy { since: Instant },
+    /// The write failed or missed its deadline; the link was cut.
+    Write(WriteError),
 }
 
 impl fmt::Display for ForwardError {
@@ -42,26 +52,34 @@ impl fmt::Display for ForwardError {
         match self {
             ForwardError::NotConnected => write!(f, "no widgets library is connected"),
             ForwardError::UnknownComm => write!(f, "no open comm has that id"),
-            ForwardError::Write(error) => {
-                write!(f, "writing to the widgets library failed: {error}")
-            }
+            ForwardError::Busy { since } => write!(
+                f,
+                "the cell's widgets are busy: a callback has not returned for {:.0} s",
+                since.elapsed().as_secs_f64()
+            ),
+            ForwardError::Write(error) => error.fmt(f),
         }
     }
 }
 
-/// One accepted library connection.
-struct Link {
-    generation: u64,
-    writer: tokio::sync::Mutex<OwnedWriteHalf>,
+/// A frontend message handed to one library, waiting for its `done`.
+pub(crate) struct Sent {
+    link: Arc<Link>,
+    seq: u64,
+    at: Instant,
+    done: oneshot::Receiver<()>,
 }
 
-impl Link {
-    async fn write(&self, message: &BridgeMessage) -> std::io::Result<()> {
-        let mut writer = self.writer.lock().await;
-        writer.write_all(message.to_line().as_bytes()).await?;
-        writer.flush().await
-    }
+/// What [`Bridge::forward`] did.
+pub(crate) struct Forwarded {
+    pub(crate) sent: Vec<Sent>,
+    /// Set when some of the libraries concerned were skipped as busy: the oldest such callback.
+    pub(crate) skipped_busy: Option<Instant>,
 }
+
+/// Some callbacks outlived the timeout; their links are busy until they finish.
+#[derive(Debug)]
+pub(crate) struct Overdue;
 
 struct Inner {
     links: Mutex<Vec<Arc<Link>>>,
@@ -71,6 +89,7 @@ struct Inner {
     collecting: Mutex<HashMap<String, Vec<Value>>>,
     next_seq: AtomicU64,
     generations: AtomicU64,
+    limits: Limits,
     publisher: Publisher,
     current: CurrentRequest,
     comms: CommRegistry,
@@ -102,6 +121,7 @@ impl Bridge {
                 collecting: Mutex::new(HashMap::new()),
                 next_seq: AtomicU64::new(1),
                 generations: AtomicU64::new(0),
+                limits: Limits::from_env(),
                 publisher,
                 current,
                 comms,
@@ -117,10 +137,12 @@ impl Bridge {
             match listener.accept().await {
                 Ok((stream, _)) => {
                     let (reader, writer) = stream.into_split();
-                    let link = Arc::new(Link {
-                        generation: self.inner.generations.fetch_add(1, Ordering::SeqCst) + 1,
-                        writer: tokio::sync::Mutex::new(writer),
-                    });
+                    let generation = self.inner.generations.fetch_add(1, Ordering::SeqCst) + 1;
+                    let link = Arc::new(Link::new(
+                        generation,
+                        writer,
+                        self.inner.limits.write_timeout,
+                    ));
                     lock(&self.inner.links).push(Arc::clone(&link));
                     let reading = self.clone();
                     tokio::spawn(async move { reading.read_library(link, reader).await });
@@ -133,23 +155,56 @@ impl Bridge {
         }
     }
 
-    /// Forgets a closed connection: its comms, and whatever it still owed.
-    fn drop_link(&self, generation: u64) {
-        lock(&self.inner.links).retain(|link| link.generation != generation);
+    /// Forgets a closed connection: its comms, and whatever it still owed. False if it was
+    /// already forgotten.
+    fn drop_link(&self, generation: u64) -> bool {
+        let dropped = {
+            let mut links = lock(&self.inner.links);
+            let before = links.len();
+            links.retain(|link| link.generation != generation);
+            links.len() < before
+        };
         // Dropping the senders wakes the waiters with an error.
         lock(&self.inner.pending_done).retain(|_, (owner, _)| *owner != generation);
         self.inner.comms.forget_comms_of(generation);
+        dropped
+    }
+
+    /// A write failed or missed its deadline: the link is gone, and the frontend is told why
+    /// its widgets stopped answering.
+    async fn lose_link(&self, link: &Link, error: &WriteError) {
+        link.cut().await;
+        if !self.drop_link(link.generation) {
+            // Already dropped and reported (a concurrent write failed too).
+            return;
+        }
+        let text = format!(
+            "flow-edge-kernel: {error}; the kernel dropped its link, so that cell's widgets no \
+             longer respond (run the cell again to get new ones).\n"
+        );
+        eprint!("{text}");
+        self.tell_frontend(&text);
+    }
+
+    /// Shows `text` on stderr under the shell request being handled.
+    fn tell_frontend(&self, text: &str) {
+        let parent = self.inner.current.get();
+        self.inner
+            .publisher
+            .send(parent.as_ref(), StreamContent::stderr(text));
     }
 
     async fn read_library(self, link: Arc<Link>, reader: OwnedReadHalf) {
-        let mut lines = BufReader::new(reader).lines();
+        let mut lines = BoundedLines::new(reader, self.inner.limits.max_line_bytes);
         loop {
-            match lines.next_line().await {
-                Ok(Some(line)) => match BridgeMessage::from_line(&line) {
-                    Ok(message) => self.handle_library_message(&link, message).await,
-                    Err(error) => eprintln!("flow-edge-kernel: from the widgets library: {error}"),
-                },
-                Ok(None) => break,
+            let next = tokio::select! {
+                next = lines.next() => next,
+                () = link.was_cut() => break,
+            };
+            match next {
+                Ok(Next::Line(bytes)) => self.handle_line(&link, &bytes).await,
+                Ok(Next::TooLong { bytes }) => self.report_too_long(bytes),
+                Ok(Next::End) => break,
                 Err(error) => {
                     eprintln!("flow-edge-kernel: reading the widgets library failed: {error}");
                     break;
@@ -159,16 +214,41 @@ impl Bridge {
         self.drop_link(link.generation);
     }
 
+    /// Handles one line; a line that is not a message is logged and skipped.
+    async fn handle_line(&self, link: &Link, bytes: &[u8]) {
+        let message = std::str::from_utf8(bytes)
+            .map_err(|error| format!("bridge line is not UTF-8: {error}"))
+            .and_then(|text| BridgeMessage::from_line(text).map_err(|error| error.to_string()));
+        match message {
+            Ok(message) => self.handle_library_message(link, message).await,
+            Err(problem) => eprintln!("flow-edge-kernel: from the widgets library: {problem}"),
+        }
+    }
+
+    /// An over-long line was discarded; its sender waits for an `ack` that will not come.
+    fn report_too_long(&self, bytes: usize) {
+        let text = format!(
+            "flow-edge-kernel: a message of {bytes} bytes from the widgets library is over the \
+             bridge's limit of {} bytes ({MAX_LINE_ENV}); it was discarded.\n",
+            self.inner.limits.max_line_bytes
+        );
+        eprint!("{text}");
+        self.tell_frontend(&text);
+    }
+
     /// Publishes a request of the library on iopub, parented to the current shell request,
     /// then acknowledges it so the library goes on only once the frontend can see it.
     async fn handle_library_message(&self, link: &Link, message: BridgeMessage) {
         let seq = message.seq();
         let (content, metadata): (JupyterMessageContent, Value) = match message {
             BridgeMessage::Done { seq } => {
-                if let Some((_, waiter)) = lock(&self.inner.pending_done).remove(&seq) {
+                let mut pending = lock(&self.inner.pending_done);
+                if let Some((_, waiter)) = pending.remove(&seq) {
                     // The shell may have stopped waiting (timeout); then nobody is told.
                     let _ = waiter.send(());
                 }
+                // Under the same lock as the timeout's marking, so the two cannot cross.
+                link.finished(seq);
                 return;
             }
             BridgeMessage::Ack { seq } => {
@@ -234,7 +314,7 @@ impl Bridge {
 
     async fn acknowledge(&self, link: &Link, seq: u64) {
         if let Err(error) = link.write(&BridgeMessage::Ack { seq }).await {
-            eprintln!("flow-edge-kernel: acknowledging the widgets library failed: {error}");
+            self.lose_link(link, &error).await;
         }
     }
 
@@ -264,13 +344,13 @@ impl Bridge {
     }
 
     /// Sends a frontend message on `comm_id` to the connection that owns the comm, or to
-    /// every connection for a comm the frontend opened. Each receiver fires when its library
-    /// reports the message handled (callbacks included), and errors if the library went away.
+    /// every connection for a comm the frontend opened, skipping busy ones. Each [`Sent`] is
+    /// waited for with [`Bridge::wait_done`]. A link whose write fails is cut and reported.
     pub(crate) async fn forward(
         &self,
         comm_id: &str,
         build: impl Fn(u64) -> BridgeMessage,
-    ) -> Result<Vec<oneshot::Receiver<()>>, ForwardError> {
+    ) -> Result<Forwarded, ForwardError> {
         let owner = self
             .inner
             .comms
@@ -284,18 +364,75 @@ impl Bridge {
         if links.is_empty() {
             return Err(ForwardError::NotConnected);
         }
-        let mut receivers = Vec::with_capacity(links.len());
+        let mut forwarded = Forwarded {
+            sent: Vec::with_capacity(links.len()),
+            skipped_busy: None,
+        };
+        let mut failure = None;
         for link in links {
+            if let Some(since) = link.busy_since() {
+                let oldest = forwarded.skipped_busy.map_or(since, |seen| seen.min(since));
+                forwarded.skipped_busy = Some(oldest);
+                continue;
+            }
             let seq = self.inner.next_seq.fetch_add(1, Ordering::SeqCst);
             let (done, finished) = oneshot::channel();
             lock(&self.inner.pending_done).insert(seq, (link.generation, done));
-            if let Err(error) = link.write(&build(seq)).await {
-                lock(&self.inner.pending_done).remove(&seq);
-                return Err(ForwardError::Write(error));
+            let at = Instant::now();
+            match link.write(&build(seq)).await {
+                Ok(()) => forwarded.sent.push(Sent {
+                    link,
+                    seq,
+                    at,
+                    done: finished,
+                }),
+                Err(error) => {
+                    lock(&self.inner.pending_done).remove(&seq);
+                    self.lose_link(&link, &error).await;
+                    failure = Some(error);
+                }
             }
-            receivers.push(finished);
         }
-        Ok(receivers)
+        if !forwarded.sent.is_empty() {
+            return Ok(forwarded);
+        }
+        Err(match (failure, forwarded.skipped_busy) {
+            (Some(error), _) => ForwardError::Write(error),
+            (None, Some(since)) => ForwardError::Busy { since },
+            (None, None) => ForwardError::NotConnected,
+        })
+    }
+
+    /// Waits until every library reports `done`, at most `timeout` in all. A library whose
+    /// callback is still running then is marked busy until that callback finishes.
+    pub(crate) async fn wait_done(
+        &self,
+        sent: Vec<Sent>,
+        timeout: Duration,
+    ) -> Result<(), Overdue> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut overdue = false;
+        for Sent {
+            link,
+            seq,
+            at,
+            done,
+        } in sent
+        {
+            // An error means the library went away mid-callback: nothing left to wait for.
+            if tokio::time::timeout_at(deadline, done).await.is_err() {
+                let pending = lock(&self.inner.pending_done);
+                if pending.contains_key(&seq) {
+                    link.mark_overdue(seq, at);
+                    overdue = true;
+                }
+            }
+        }
+        if overdue {
+            Err(Overdue)
+        } else {
+            Ok(())
+        }
     }
 }
 

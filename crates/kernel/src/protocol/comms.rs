@@ -2,9 +2,11 @@
 //!
 //! Handled in the shell loop, after any running cell (as ipykernel does). The kernel goes
 //! idle only when the library reports the message handled, callbacks included, or when the
-//! callback timeout passed (reported on stderr). The widget manager's `request_states` goes to
-//! every library connection and the kernel answers it once, with all their states merged (no
-//! states without a library); comms on other targets nobody implements are closed.
+//! callback timeout passed (reported on stderr; until that callback returns, events for the
+//! same library are refused at once, with a word on stderr). The widget manager's
+//! `request_states` goes to every library connection and the kernel answers it once, with all
+//! their states merged (no states without a library); comms on other targets nobody
+//! implements are closed.
 
 use super::Services;
 use crate::bridge::ForwardError;
@@ -15,7 +17,7 @@ use jupyter_protocol::{
     StreamContent,
 };
 use serde_json::{Map, Value};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long the kernel waits for a widget callback by default.
 const DEFAULT_CALLBACK_TIMEOUT: Duration = Duration::from_secs(60);
@@ -120,33 +122,52 @@ pub(crate) fn comm_info(services: &Services, info: &CommInfoRequest) -> CommInfo
 }
 
 /// Forwards to the libraries concerned by `comm_id` and waits for their `done`, at most the
-/// callback timeout in all. Err means no library got the message (not connected, or gone).
+/// callback timeout in all. Err means no library got the message (not connected, gone, or
+/// busy with a callback that has not returned: then the frontend is told at once, instead of
+/// every later event waiting the whole timeout behind it).
 async fn forward_and_wait(
     services: &Services,
     request: &JupyterMessage,
     comm_id: &str,
     build: impl Fn(u64) -> BridgeMessage,
 ) -> Result<(), ForwardError> {
-    let receivers = services.bridge.forward(comm_id, build).await?;
-    let timeout = callback_timeout();
-    // A receiver that errs means its process went away mid-callback; it got the message.
-    let all_done = async {
-        for finished in receivers {
-            let _ = finished.await;
+    let forwarded = match services.bridge.forward(comm_id, build).await {
+        Ok(forwarded) => forwarded,
+        Err(ForwardError::Busy { since }) => {
+            tell_busy(services, request, since);
+            return Err(ForwardError::Busy { since });
         }
+        Err(error) => return Err(error),
     };
-    match tokio::time::timeout(timeout, all_done).await {
-        Ok(()) => Ok(()),
-        Err(_) => {
-            let warning = format!(
-                "flow-edge-kernel: a widget callback still runs after {:.0} s; the kernel stops \
-                 waiting for it and goes idle.\n",
-                timeout.as_secs_f64()
-            );
-            services
-                .publisher
-                .send(Some(request), StreamContent::stderr(&warning));
-            Ok(())
-        }
+    if let Some(since) = forwarded.skipped_busy {
+        tell_busy(services, request, since);
     }
+    let timeout = callback_timeout();
+    if services
+        .bridge
+        .wait_done(forwarded.sent, timeout)
+        .await
+        .is_err()
+    {
+        let warning = format!(
+            "flow-edge-kernel: a widget callback still runs after {:.0} s; the kernel stops \
+             waiting for it and goes idle. That cell's widgets ignore events until it returns.\n",
+            timeout.as_secs_f64()
+        );
+        services
+            .publisher
+            .send(Some(request), StreamContent::stderr(&warning));
+    }
+    Ok(())
+}
+
+/// Says on the frontend that an event was not delivered because a callback is stuck.
+fn tell_busy(services: &Services, request: &JupyterMessage, since: Instant) {
+    let text = format!(
+        "flow-edge-kernel: {}; this event was not delivered.\n",
+        ForwardError::Busy { since }
+    );
+    services
+        .publisher
+        .send(Some(request), StreamContent::stderr(&text));
 }

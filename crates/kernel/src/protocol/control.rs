@@ -1,23 +1,29 @@
 //! The control loop: interrupt and shutdown, answered even while a cell runs.
 
 use super::iopub::Publisher;
-use super::{kernel_info, sockets, Stop};
+use super::sockets::{KernelSocket, Rejected};
+use super::{bad_request, kernel_info, Stop};
 use crate::interpreter::Interpreter;
 use jupyter_protocol::{
     ExecutionState, InterruptReply, JupyterMessage, JupyterMessageContent, ShutdownReply,
 };
-use jupyter_zmq_client::KernelControlConnection;
 use std::sync::Arc;
 
 /// Serves the control socket until a shutdown request arrives.
 pub(crate) async fn run(
-    mut control: KernelControlConnection,
+    control: KernelSocket,
     publisher: Publisher,
     interpreter: Arc<Interpreter>,
 ) -> Stop {
     loop {
-        let request = match sockets::read_request(&mut control).await {
+        let request = match control.read_request().await {
             Ok(request) => request,
+            Err(Rejected::ContentRefused { message, problem }) => {
+                // Control has no execute; the count is never shown.
+                bad_request::answer(&control, &publisher, &message, &problem, 0);
+                continue;
+            }
+            Err(rejected) if rejected.is_fatal() => return Stop::SocketLost("control"),
             Err(rejected) => {
                 eprintln!("flow-edge-kernel: control: dropped {rejected}");
                 continue;
@@ -48,10 +54,7 @@ pub(crate) async fn run(
             }
         };
         if let Some(reply) = reply {
-            if let Err(error) = control
-                .send(JupyterMessage::new(reply, Some(&request)))
-                .await
-            {
+            if let Err(error) = control.send(JupyterMessage::new(reply, Some(&request))) {
                 eprintln!("flow-edge-kernel: control reply failed: {error}");
             }
         }

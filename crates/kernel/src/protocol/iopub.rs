@@ -3,8 +3,8 @@
 //! A single queue keeps the order in which messages were produced: the cell's streamed
 //! lines, the comm messages of widgets and the final `idle` reach the frontend in that order.
 
+use super::sockets::KernelSocket;
 use jupyter_protocol::{ExecutionState, JupyterMessage, JupyterMessageContent, Status};
-use jupyter_zmq_client::KernelIoPubConnection;
 use serde_json::Value;
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{mpsc, oneshot};
@@ -22,12 +22,12 @@ pub(crate) struct Publisher {
 
 impl Publisher {
     /// Starts the task that owns the iopub socket.
-    pub(crate) fn start(mut connection: KernelIoPubConnection) -> Publisher {
+    pub(crate) fn start(socket: KernelSocket) -> Publisher {
         let (queue, mut outgoing) = mpsc::unbounded_channel::<Outgoing>();
         tokio::spawn(async move {
             while let Some(Outgoing { message, published }) = outgoing.recv().await {
                 let kind = message.header.msg_type.clone();
-                if let Err(error) = connection.send(message).await {
+                if let Err(error) = socket.send(message) {
                     eprintln!("flow-edge-kernel: publishing {kind} on iopub failed: {error}");
                 }
                 if let Some(published) = published {
@@ -48,7 +48,8 @@ impl Publisher {
         self.enqueue(message(parent, content.into(), None), None);
     }
 
-    /// Queues `content` and waits until it went out on the socket.
+    /// Queues `content` and waits until it was handed to the socket, after everything queued
+    /// before it.
     pub(crate) async fn send_confirmed(
         &self,
         parent: Option<&JupyterMessage>,

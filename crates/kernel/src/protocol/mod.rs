@@ -3,17 +3,23 @@
 //! It owns the Jupyter sockets and turns requests into calls on the interpreter and the comm
 //! bridge; it knows nothing of how Rust code runs.
 
+mod bad_request;
 mod comms;
 mod content_defaults;
 mod control;
 mod execute;
+mod framing;
 mod heartbeat;
 mod history;
 pub(crate) mod iopub;
 mod kernel_info;
+mod replay;
+mod session;
 mod shell;
 mod signals;
+mod signing;
 mod sockets;
+mod transport;
 
 use crate::bridge::{Bridge, CommRegistry};
 use crate::interpreter::{Interpreter, StreamKind, StreamSink};
@@ -28,6 +34,8 @@ use std::sync::Arc;
 pub(crate) enum Stop {
     /// A client asked for shutdown (restart or not: a restart starts a new process).
     Shutdown,
+    /// The named socket's thread stopped: the kernel cannot hear its clients any more.
+    SocketLost(&'static str),
 }
 
 /// What request handlers need.
@@ -47,8 +55,9 @@ pub async fn serve(
     bridge_socket: &Path,
     workspace: PathBuf,
 ) -> anyhow::Result<()> {
-    let session_id = new_session_id();
-    let sockets = sockets::bind(&info, &session_id).await?;
+    let session = Arc::new(session::Session::new(new_session_id(), &info.key));
+    let sockets = sockets::bind(&info, &session)?;
+    heartbeat::start(sockets.heartbeat)?;
     let publisher = Publisher::start(sockets.iopub);
     publisher.status(None, ExecutionState::Starting);
     let current = CurrentRequest::default();
@@ -63,7 +72,6 @@ pub async fn serve(
         stream_sink(publisher.clone(), current.clone()),
         workspace,
     )?);
-    tokio::spawn(heartbeat::run(sockets.heartbeat));
     tokio::spawn(signals::interrupt_on_sigint(Arc::clone(&interpreter)));
     let services = Services {
         publisher: publisher.clone(),
@@ -79,14 +87,15 @@ pub async fn serve(
         stop = control::run(sockets.control, publisher, Arc::clone(&interpreter)) => stop,
         stop = signals::terminated() => stop,
     };
+    interpreter.stop(std::time::Duration::from_secs(5)).await;
     match stop {
         Stop::Shutdown => {
-            interpreter.stop(std::time::Duration::from_secs(5)).await;
             // Let the reply and the last status leave the sockets before the process ends.
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            Ok(())
         }
+        Stop::SocketLost(name) => Err(anyhow::anyhow!("the {name} socket stopped working")),
     }
-    Ok(())
 }
 
 /// Streamed cell output goes to iopub, parented to the request being handled.

@@ -1,12 +1,12 @@
 //! The shell loop: one request at a time, each framed by `busy` and `idle` on iopub.
 
-use super::{comms, execute, kernel_info, sockets, Services, Stop};
+use super::sockets::{KernelSocket, Rejected};
+use super::{bad_request, comms, execute, kernel_info, Services, Stop};
 use crate::interpreter::{is_complete, Completeness};
 use jupyter_protocol::{
     CompleteReply, ExecuteReply, ExecutionCount, ExecutionState, HistoryReply, InspectReply,
     IsCompleteReply, JupyterMessage, JupyterMessageContent, ReplyStatus, ShutdownReply,
 };
-use jupyter_zmq_client::KernelShellConnection;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -24,13 +24,13 @@ fn now_micros() -> i64 {
 }
 
 /// Serves the shell socket until a shutdown request arrives.
-pub(crate) async fn run(mut shell: KernelShellConnection, mut services: Services) -> Stop {
+pub(crate) async fn run(shell: KernelSocket, mut services: Services) -> Stop {
     // When a cell failed: the time of its failure. Cells sent before then were queued
     // behind it (a "run all") and are aborted, as ipykernel does; cells sent after it run.
     let mut aborting: Option<i64> = None;
     loop {
         let next = if aborting.is_some() {
-            match tokio::time::timeout(ABORT_WINDOW, sockets::read_request(&mut shell)).await {
+            match tokio::time::timeout(ABORT_WINDOW, shell.read_request()).await {
                 Ok(next) => next,
                 Err(_) => {
                     aborting = None;
@@ -38,10 +38,16 @@ pub(crate) async fn run(mut shell: KernelShellConnection, mut services: Services
                 }
             }
         } else {
-            sockets::read_request(&mut shell).await
+            shell.read_request().await
         };
         let request = match next {
             Ok(request) => request,
+            Err(Rejected::ContentRefused { message, problem }) => {
+                let count = services.execution_count;
+                bad_request::answer(&shell, &services.publisher, &message, &problem, count);
+                continue;
+            }
+            Err(rejected) if rejected.is_fatal() => return Stop::SocketLost("shell"),
             Err(rejected) => {
                 eprintln!("flow-edge-kernel: shell: dropped {rejected}");
                 continue;
@@ -64,7 +70,7 @@ pub(crate) async fn run(mut shell: KernelShellConnection, mut services: Services
         }
         if let Some(reply) = reply {
             let reply = JupyterMessage::new(reply, Some(&request));
-            if let Err(error) = shell.send(reply).await {
+            if let Err(error) = shell.send(reply) {
                 eprintln!("flow-edge-kernel: shell reply failed: {error}");
             }
         }

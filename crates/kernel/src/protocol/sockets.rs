@@ -1,131 +1,188 @@
-//! The five kernel sockets, and reading requests that are signed and well formed.
+//! The five kernel sockets on libzmq, and reading requests that are signed, new and well
+//! formed.
 //!
-//! Signing and framing are jupyter-zmq-client's; this module adds the guard around them: a
-//! message that is short, unsigned, wrongly signed or not valid JSON is logged and dropped,
-//! and the loop reading the socket goes on.
+//! libzmq is the ZeroMQ that ipykernel stands on. Every socket refuses frames longer than the
+//! message limit (`ZMQ_MAXMSGSIZE`: the peer that announces one is disconnected before its
+//! bytes are stored), and [`super::transport`] refuses multipart messages that add up to more.
+//! A message that is too large, short, unsigned, wrongly signed, replayed or not valid JSON is
+//! logged and dropped, and the loop reading the socket goes on; a signed request whose content
+//! does not fit its type is answered with an error (see [`super::bad_request`]).
 
-use super::content_defaults;
-use jupyter_protocol::{ConnectionInfo, Header, JupyterMessage, JupyterMessageContent};
-use jupyter_zmq_client::{
-    Connection, KernelControlConnection, KernelHeartbeatConnection, KernelIoPubConnection,
-    KernelShellConnection, KernelStdinConnection, RawMessage,
-};
-use serde_json::Value;
+use super::framing::{FramingError, UnreadablePart};
+use super::session::Session;
+use super::signing::SignatureError;
+use super::transport::{self, ReceiveError};
+use anyhow::Context;
+use jupyter_protocol::{ConnectionInfo, JupyterMessage};
 use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use zeromq::SocketRecv;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// Overrides the largest message the kernel accepts, in bytes.
+pub(crate) const MAX_MESSAGE_ENV: &str = "FLOW_EDGE_MAX_MESSAGE_BYTES";
+/// The largest message by default: far above any notebook's, far below what hurts a machine.
+const DEFAULT_MAX_MESSAGE_BYTES: usize = 256 << 20;
+
+/// The largest frame, and the largest multipart message, a peer may send.
+pub(crate) fn max_message_bytes() -> usize {
+    let Ok(text) = std::env::var(MAX_MESSAGE_ENV) else {
+        return DEFAULT_MAX_MESSAGE_BYTES;
+    };
+    match text.trim().parse::<usize>() {
+        Ok(bytes) if bytes > 0 && i64::try_from(bytes).is_ok() => bytes,
+        _ => {
+            eprintln!(
+                "flow-edge-kernel: {MAX_MESSAGE_ENV}={text:?} is not a positive number of bytes; \
+                 using {DEFAULT_MAX_MESSAGE_BYTES}"
+            );
+            DEFAULT_MAX_MESSAGE_BYTES
+        }
+    }
+}
 
 /// The sockets named by a connection file, bound.
 pub(crate) struct KernelSockets {
-    pub(crate) shell: KernelShellConnection,
-    pub(crate) control: KernelControlConnection,
-    pub(crate) iopub: KernelIoPubConnection,
-    pub(crate) heartbeat: KernelHeartbeatConnection,
+    pub(crate) shell: KernelSocket,
+    pub(crate) control: KernelSocket,
+    pub(crate) iopub: KernelSocket,
     /// Bound so clients can connect; input requests are not supported yet.
-    pub(crate) _stdin: KernelStdinConnection,
+    pub(crate) _stdin: KernelSocket,
+    /// Handed to [`super::heartbeat`], which echoes on it.
+    pub(crate) heartbeat: zmq::Socket,
 }
 
-/// Binds every socket of `info`; `session_id` goes in the header of every message we send.
-pub(crate) async fn bind(info: &ConnectionInfo, session_id: &str) -> anyhow::Result<KernelSockets> {
-    use anyhow::Context;
+/// Binds every socket of `info`; messages are sealed and opened by `session`.
+pub(crate) fn bind(info: &ConnectionInfo, session: &Arc<Session>) -> anyhow::Result<KernelSockets> {
+    let context = zmq::Context::new();
+    let limit = max_message_bytes();
+    let binder = Binder {
+        context: &context,
+        ipv6: info.ip.parse::<IpAddr>().is_ok_and(|ip| ip.is_ipv6()),
+        limit,
+    };
+    let kernel_socket = |name: &'static str, kind, url: String| -> anyhow::Result<KernelSocket> {
+        let socket = binder.bind(kind, &url)?;
+        Ok(KernelSocket {
+            name,
+            socket: transport::Socket::spawn(name, socket, limit)
+                .with_context(|| format!("starting the {name} socket's thread"))?,
+            session: Arc::clone(session),
+        })
+    };
     Ok(KernelSockets {
-        shell: jupyter_zmq_client::create_kernel_shell_connection(info, session_id)
-            .await
-            .with_context(|| format!("binding the shell socket {}", info.shell_url()))?,
-        control: jupyter_zmq_client::create_kernel_control_connection(info, session_id)
-            .await
-            .with_context(|| format!("binding the control socket {}", info.control_url()))?,
-        iopub: jupyter_zmq_client::create_kernel_iopub_connection(info, session_id)
-            .await
-            .with_context(|| format!("binding the iopub socket {}", info.iopub_url()))?,
-        heartbeat: jupyter_zmq_client::create_kernel_heartbeat_connection(info)
-            .await
-            .with_context(|| format!("binding the heartbeat socket {}", info.hb_url()))?,
-        _stdin: jupyter_zmq_client::create_kernel_stdin_connection(info, session_id)
-            .await
-            .with_context(|| format!("binding the stdin socket {}", info.stdin_url()))?,
+        shell: kernel_socket("shell", zmq::ROUTER, info.shell_url())?,
+        control: kernel_socket("control", zmq::ROUTER, info.control_url())?,
+        iopub: kernel_socket("iopub", zmq::PUB, info.iopub_url())?,
+        _stdin: kernel_socket("stdin", zmq::ROUTER, info.stdin_url())?,
+        heartbeat: binder.bind(zmq::REP, &info.hb_url())?,
     })
+}
+
+/// Creates and binds sockets with the kernel's options.
+struct Binder<'a> {
+    context: &'a zmq::Context,
+    ipv6: bool,
+    limit: usize,
+}
+
+impl Binder<'_> {
+    fn bind(&self, kind: zmq::SocketType, url: &str) -> anyhow::Result<zmq::Socket> {
+        let socket = self.context.socket(kind)?;
+        let limit = i64::try_from(self.limit).unwrap_or(i64::MAX);
+        socket.set_maxmsgsize(limit)?;
+        // Unsent messages must not keep a shutting-down kernel alive.
+        socket.set_linger(1000)?;
+        socket.set_ipv6(self.ipv6)?;
+        if kind == zmq::ROUTER {
+            // A client that reconnects with the same identity takes its place (as ipykernel).
+            socket.set_router_handover(true)?;
+        }
+        socket.bind(url).with_context(|| format!("binding {url}"))?;
+        Ok(socket)
+    }
+}
+
+/// One of the kernel's message sockets: its libzmq socket and the session.
+pub(crate) struct KernelSocket {
+    name: &'static str,
+    socket: transport::Socket,
+    session: Arc<Session>,
+}
+
+/// Why a message could not be sent.
+#[derive(Debug)]
+pub(crate) enum SendError {
+    Encode(serde_json::Error),
+    Closed(transport::Closed),
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Encode(error) => write!(f, "cannot encode the message: {error}"),
+            SendError::Closed(closed) => closed.fmt(f),
+        }
+    }
+}
+
+impl KernelSocket {
+    /// The socket's name for logs: shell, control, iopub or stdin.
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Reads the next message, verified and parsed.
+    pub(crate) async fn read_request(&self) -> Result<JupyterMessage, Rejected> {
+        let frames = self.socket.receive().await.map_err(Rejected::Receive)?;
+        self.session.open(&frames)
+    }
+
+    /// Signs `message` and queues it.
+    pub(crate) fn send(&self, message: JupyterMessage) -> Result<(), SendError> {
+        let frames = self.session.seal(message).map_err(SendError::Encode)?;
+        self.socket.send(frames).map_err(SendError::Closed)
+    }
 }
 
 /// Why an incoming message was not accepted.
 #[derive(Debug)]
 pub(crate) enum Rejected {
-    /// The socket itself failed.
-    Socket(String),
-    /// Fewer frames than a Jupyter message has.
-    TooShort { frames: usize },
-    /// Signature missing or wrong, or framing refused by the library.
-    Verification(String),
-    /// Signed, but a part is not the JSON it should be.
-    Malformed(String),
+    /// Too large, or the socket failed.
+    Receive(ReceiveError),
+    /// Not the frames of a Jupyter message.
+    Framing(FramingError),
+    /// Signature missing or wrong.
+    Signature(SignatureError),
+    /// Correctly signed, but that signature was seen before.
+    Replayed,
+    /// Signed, but the header, parent header or metadata is not JSON.
+    Unreadable(UnreadablePart),
+    /// Signed, but the content does not fit the message type: answered with an error.
+    ContentRefused {
+        message: Box<JupyterMessage>,
+        problem: String,
+    },
+}
+
+impl Rejected {
+    /// True when the socket can deliver nothing more.
+    pub(crate) fn is_fatal(&self) -> bool {
+        matches!(self, Rejected::Receive(ReceiveError::Closed))
+    }
 }
 
 impl fmt::Display for Rejected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Rejected::Socket(reason) => write!(f, "socket error: {reason}"),
-            Rejected::TooShort { frames } => write!(
+            Rejected::Receive(error) => error.fmt(f),
+            Rejected::Framing(error) => write!(f, "malformed message: {error}"),
+            Rejected::Signature(error) => write!(f, "message failed verification: {error}"),
+            Rejected::Replayed => write!(
                 f,
-                "message with {frames} frames is too short (delimiter, signature and four parts needed)"
+                "replayed message: its signature was already used by an earlier message"
             ),
-            Rejected::Verification(reason) => write!(f, "message failed verification: {reason}"),
-            Rejected::Malformed(reason) => write!(f, "malformed message: {reason}"),
+            Rejected::Unreadable(error) => write!(f, "malformed message: {error}"),
+            Rejected::ContentRefused { problem, .. } => write!(f, "malformed request: {problem}"),
         }
     }
-}
-
-/// Delimiter between routing identities and the message.
-const DELIMITER: &[u8] = b"<IDS|MSG>";
-
-/// Reads the next message, verified and parsed.
-pub(crate) async fn read_request<S: SocketRecv>(
-    connection: &mut Connection<S>,
-) -> Result<JupyterMessage, Rejected> {
-    let frames = connection
-        .socket
-        .recv()
-        .await
-        .map_err(|error| Rejected::Socket(error.to_string()))?;
-    let frame_count = frames.len();
-    let delimiter = frames
-        .iter()
-        .position(|frame| frame.as_ref() == DELIMITER)
-        .ok_or_else(|| Rejected::Verification(String::from("no <IDS|MSG> delimiter")))?;
-    // Signature plus header, parent header, metadata and content must follow the delimiter.
-    if frame_count < delimiter + 6 {
-        return Err(Rejected::TooShort {
-            frames: frame_count,
-        });
-    }
-    let mac = &connection.mac;
-    let raw = catch_unwind(AssertUnwindSafe(|| RawMessage::from_multipart(frames, mac)))
-        .map_err(|_| Rejected::Verification(String::from("the framing library panicked")))?
-        .map_err(|error| Rejected::Verification(error.to_string()))?;
-    parse(raw)
-}
-
-/// Builds the typed message from verified parts.
-fn parse(raw: RawMessage) -> Result<JupyterMessage, Rejected> {
-    let part = |index: usize, name: &str| -> Result<Value, Rejected> {
-        serde_json::from_slice(&raw.jparts[index])
-            .map_err(|error| Rejected::Malformed(format!("{name} is not JSON: {error}")))
-    };
-    let header: Header = serde_json::from_value(part(0, "header")?)
-        .map_err(|error| Rejected::Malformed(format!("header: {error}")))?;
-    let parent_header = serde_json::from_value(part(1, "parent header")?).ok();
-    let metadata = part(2, "metadata")?;
-    let content = JupyterMessageContent::from_type_and_content(
-        &header.msg_type,
-        content_defaults::with_defaults(&header.msg_type, part(3, "content")?),
-    )
-    .map_err(|error| Rejected::Malformed(format!("{} content: {error}", header.msg_type)))?;
-    Ok(JupyterMessage {
-        zmq_identities: raw.zmq_identities,
-        header,
-        parent_header,
-        metadata,
-        content,
-        buffers: raw.jparts[4..].to_vec(),
-        channel: None,
-    })
 }

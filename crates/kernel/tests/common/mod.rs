@@ -79,6 +79,16 @@ impl Kernel {
 
     /// Like [`Kernel::start`], with extra environment variables for the kernel process.
     pub async fn start_with_env(name: &str, env: &[(&str, &str)]) -> Kernel {
+        let key = format!("test-key-{name}-{}", std::process::id());
+        Kernel::start_configured(name, env, key).await
+    }
+
+    /// Like [`Kernel::start`], with an empty key in the connection file: nothing is signed.
+    pub async fn start_unsigned(name: &str) -> Kernel {
+        Kernel::start_configured(name, &[], String::new()).await
+    }
+
+    async fn start_configured(name: &str, env: &[(&str, &str)], key: String) -> Kernel {
         let serial = ONE_KERNEL_AT_A_TIME.lock().await;
         let dir = std::env::temp_dir().join(format!(
             "flow-edge-kernel-test-{name}-{}",
@@ -98,7 +108,7 @@ impl Kernel {
             stdin_port: ports[2],
             control_port: ports[3],
             hb_port: ports[4],
-            key: format!("test-key-{name}-{}", std::process::id()),
+            key,
             signature_scheme: "hmac-sha256".into(),
             kernel_name: Some("flow-edge".into()),
         };
@@ -166,6 +176,52 @@ impl Kernel {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         false
+    }
+
+    /// The kernel process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// True while the kernel process runs.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The kernel process's resident memory, in bytes (from /proc).
+    pub fn resident_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("the kernel's /proc status");
+        let kib: u64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc status");
+        kib * 1024
+    }
+
+    /// The path of the widget bridge socket, as cell code sees it in `FLOW_EDGE_BRIDGE`.
+    pub async fn bridge_path(&mut self) -> PathBuf {
+        let cell = self
+            .execute_ok("println!(\"{}\", std::env::var(\"FLOW_EDGE_BRIDGE\").unwrap());")
+            .await;
+        PathBuf::from(cell.stream_text("stdout").trim())
+    }
+
+    /// Reads iopub until a message satisfies `wanted`, whatever its parent; None on timeout.
+    pub async fn wait_for_iopub(
+        &mut self,
+        wanted: impl Fn(&JupyterMessage) -> bool,
+        timeout: Duration,
+    ) -> Option<JupyterMessage> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.iopub.read()).await {
+                Err(_) => return None,
+                Ok(Ok(message)) if wanted(&message) => return Some(message),
+                Ok(_) => {}
+            }
+        }
     }
 
     /// The kernel's stderr so far.
@@ -299,6 +355,14 @@ pub fn parent_id(message: &JupyterMessage) -> Option<&str> {
         .parent_header
         .as_ref()
         .map(|header| header.msg_id.as_str())
+}
+
+/// The text of a stream message, if it is one.
+pub fn stream_text(message: &JupyterMessage) -> Option<&str> {
+    match &message.content {
+        JupyterMessageContent::StreamContent(stream) => Some(&stream.text),
+        _ => None,
+    }
 }
 
 pub fn is_idle(message: &JupyterMessage) -> bool {
