@@ -55,10 +55,15 @@ mod controls;
 mod display;
 mod model;
 mod output;
-pub mod protocol;
 mod session;
 mod widget;
-pub mod wire;
+
+/// The Jupyter widget messaging protocol 2.1.0 (comm targets, message data), shared with the
+/// kernel.
+pub use flow_edge_bridge_protocol::widget_protocol as protocol;
+/// The bridge's line format (`BRIDGE_ENV`, `BridgeMessage`), shared with the kernel; re-exported
+/// so code that asks whether it runs under the flow-edge kernel needs no other crate.
+pub use flow_edge_bridge_protocol::wire;
 
 pub use controls::boxes::{HBox, VBox, WidgetBox};
 pub use controls::button::{Button, ButtonStyle};

@@ -6,7 +6,7 @@
 //! the library handles the frontend's messages one at a time, so anything sent now would only
 //! wait behind it. Busy lasts until the overdue callbacks report `done`.
 
-use flow_edge_widgets::wire::BridgeMessage;
+use flow_edge_bridge_protocol::wire::BridgeMessage;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};

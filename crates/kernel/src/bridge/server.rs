@@ -19,7 +19,7 @@ use super::lines::{BoundedLines, Next};
 use super::link::{Link, WriteError};
 use super::CommRegistry;
 use crate::protocol::iopub::{CurrentRequest, Publisher};
-use flow_edge_widgets::wire::{BridgeMessage, StreamName};
+use flow_edge_bridge_protocol::wire::{BridgeMessage, StreamName};
 use jupyter_protocol::{
     CommClose, CommId, CommMsg, CommOpen, JupyterMessageContent, StreamContent,
 };
