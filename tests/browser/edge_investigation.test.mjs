@@ -5,7 +5,7 @@
 // after each step, against what they held before it (the panel may already have scored rows when
 // it opened), and keeps screenshots in tests/artifacts/ (edge-*.png for JupyterLab, nb7-edge-*.png
 // for Notebook 7, voila-edge-*.png for Voilà).
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
@@ -96,6 +96,14 @@ const labelsOf = async (select) =>
 
 /** The address of a listbox label such as `10.0.0.5 (Mail server)`. */
 const addressOf = (label) => label.split(' ')[0];
+
+// One evcxr build folder for the kernels of the three tests, which run one after the other: the
+// first compiles the library cold (minutes on a loaded machine), the others reuse its build.
+const evcxrDir = process.env.EVCXR_TMPDIR ? null : mkdtempSync(join(tmpdir(), 'flow-edge-evcxr-'));
+if (evcxrDir) {
+  process.env.EVCXR_TMPDIR = evcxrDir;
+  after(() => rmSync(evcxrDir, { recursive: true, force: true }));
+}
 
 /** Each frontend's name in test titles and its screenshots' prefix. */
 const FRONTENDS = {

@@ -220,14 +220,23 @@ export class Lab {
     return path;
   }
 
+  /**
+   * Closes the browser and stops the server. On SIGTERM the server shuts its kernels down (they
+   * run in sessions of their own); it gets a bounded time for that before the whole group is
+   * killed, so no kernel outlives the test (the next one may build in the same evcxr folder).
+   */
   async stop() {
     await this.browser?.close().catch(() => {});
+    const exited =
+      this.server.exitCode !== null || this.server.signalCode !== null
+        ? Promise.resolve()
+        : new Promise((r) => this.server.once('exit', r));
     try {
       process.kill(-this.server.pid, 'SIGTERM');
     } catch {
       // already gone
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
     try {
       process.kill(-this.server.pid, 'SIGKILL');
     } catch {
