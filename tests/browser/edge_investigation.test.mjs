@@ -67,22 +67,22 @@ const feedbackIfAny = (dayDir) => (existsSync(join(dayDir, 'flow_scores_fb.csv')
  * Checks that scoring changed the day's rows in place: the rows `matching` (judged on `before`)
  * now have severity `sev`, every other row and every other field is as it was.
  */
-function assertScoredInPlace(after, before, matching, sev) {
-  assert.equal(after.length, before.length, 'flow_scores.csv keeps its rows');
+function assertScoredInPlace(flows, before, matching, sev) {
+  assert.equal(flows.length, before.length, 'flow_scores.csv keeps its rows');
   const wrong = [];
   for (let i = 0; i < before.length && wrong.length < 10; i++) {
     const expected = { ...before[i], sev: matching(before[i]) ? sev : before[i].sev };
-    if (JSON.stringify(after[i]) !== JSON.stringify(expected)) {
-      wrong.push(`line ${i + 2}: ${JSON.stringify(after[i])}, expected ${JSON.stringify(expected)}`);
+    if (JSON.stringify(flows[i]) !== JSON.stringify(expected)) {
+      wrong.push(`line ${i + 2}: ${JSON.stringify(flows[i])}, expected ${JSON.stringify(expected)}`);
     }
   }
   assert.deepEqual(wrong, [], 'flow_scores.csv after scoring');
 }
 
 /** Checks that the feedback file kept its rows and gained `count` rows `matching`, all with `sev`. */
-function assertFeedbackGained(after, before, matching, sev, count) {
-  assert.deepEqual(after.slice(0, before.length), before, 'earlier feedback rows kept');
-  const added = after.slice(before.length);
+function assertFeedbackGained(feedback, before, matching, sev, count) {
+  assert.deepEqual(feedback.slice(0, before.length), before, 'earlier feedback rows kept');
+  const added = feedback.slice(before.length);
   assert.equal(added.length, count, 'feedback rows added');
   assert.ok(
     added.every((row) => row.sev === sev && matching(row)),
@@ -142,6 +142,9 @@ async function investigate(frontend, shots) {
     assert.deepEqual(await lab.errorOutputs(), []);
     // The first cell found the day from the notebook's folder (the kernel's working folder).
     await page.getByText(join(dayDir, 'flow_scores.csv')).first().waitFor({ timeout: 30_000 });
+    if (frontend === 'voila') {
+      assert.ok(!(await page.locator('body').innerText()).includes(':dep flow_edge'), 'the app shows no code');
+    }
     // JupyterLab's "news" question would cover part of the screenshots.
     await page.locator('.jp-toast-button', { hasText: 'No' }).click({ timeout: 5_000 }).catch(() => {});
 
