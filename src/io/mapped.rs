@@ -77,6 +77,24 @@ impl FileBytes {
         FileBytes::of_file(file, path, Faulting::AsRead)
     }
 
+    /// The open file `file` read whole into memory, with `overlay` laid over it (see
+    /// [`crate::io::patch`]): for the rare reader that must see bytes recovery has not
+    /// written yet. A mapping cannot show them without writing into it.
+    pub fn read_overlaid(
+        file: File,
+        path: &Path,
+        overlay: &[(u64, u8)],
+    ) -> Result<FileBytes, Error> {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut &file, &mut bytes)
+            .map_err(|e| Error::io(path, "reading", e))?;
+        crate::io::patch::lay_over(&mut bytes, 0, overlay);
+        Ok(FileBytes {
+            inner: Inner::Read(bytes),
+            file,
+        })
+    }
+
     fn open_with(path: &Path, faulting: Faulting) -> Result<FileBytes, Error> {
         let file = File::open(path).map_err(|e| Error::io(path, "opening for reading", e))?;
         FileBytes::of_file(file, path, faulting)

@@ -8,7 +8,8 @@
 //! rates every matching row: the preview's count is what *Score* will report.
 //!
 //! The index knows which version of `flow_scores.csv` it describes ([`FileIdentity`]);
-//! the panel rebuilds it after each write and whenever another process changed the file.
+//! the panel rebuilds it whenever another process changed the file, and brings it up to date
+//! itself after its own scorings and undos.
 
 use crate::analysis::connections::{Connection, ConnectionPage};
 use crate::analysis::fast_hash::FastHash;
@@ -16,12 +17,10 @@ use crate::csv::records::FlowReader;
 use crate::csv::row::Row;
 use crate::csv::schema::{Column, Schema};
 use crate::day::selection::Selection;
+use crate::day::Day;
 use crate::error::Error;
 use crate::io::identity::FileIdentity;
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{Seek, SeekFrom};
-use std::path::{Path, PathBuf};
 
 /// Interned text of one of the four matched fields.
 type Symbol = u32;
@@ -39,7 +38,8 @@ pub(crate) struct IndexedRow {
 /// The day's rows, as the preview needs them.
 #[derive(Debug, Clone)]
 pub(crate) struct FlowIndex {
-    path: PathBuf,
+    /// The day, to read rows of again.
+    day: Day,
     schema: Schema,
     identity: FileIdentity,
     symbols: HashMap<Box<str>, Symbol, FastHash>,
@@ -94,25 +94,17 @@ impl SymbolMatcher {
 }
 
 impl FlowIndex {
-    /// Reads the whole file once. The identity is taken before and after the read: if
-    /// another process replaced the file meanwhile, the read is repeated.
-    pub fn build(path: &Path) -> Result<FlowIndex, Error> {
-        loop {
-            let before = FileIdentity::of(path)?;
-            let index = FlowIndex::read(path, before)?;
-            if FileIdentity::of(path)? == before {
-                return Ok(index);
-            }
-        }
-    }
-
-    fn read(path: &Path, identity: FileIdentity) -> Result<FlowIndex, Error> {
-        let mut reader = FlowReader::open(path)?;
+    /// Reads the whole day once, as one state of it (see [`Day::for_each_row`]). The index
+    /// describes the version read; if another process replaced the file meanwhile,
+    /// [`FlowIndex::is_current`] says so.
+    pub fn build(day: &Day) -> Result<FlowIndex, Error> {
+        let reading = day.read_flows()?;
+        let mut reader = FlowReader::whole(reading.source, &reading.path);
         let (schema, header) = reader.read_header()?;
         let mut index = FlowIndex {
-            path: path.to_path_buf(),
+            day: day.clone(),
             schema: schema.clone(),
-            identity,
+            identity: reading.identity,
             symbols: HashMap::default(),
             rows: Vec::new(),
             offsets: Vec::new(),
@@ -171,7 +163,7 @@ impl FlowIndex {
 
     /// True when the file on disk is still the version indexed.
     pub fn is_current(&self) -> Result<bool, Error> {
-        Ok(FileIdentity::of(&self.path)? == self.identity)
+        Ok(FileIdentity::of(&self.day.paths().flow)? == self.identity)
     }
 
     /// Rows by severity: unscored, then 1, 2, 3.
@@ -247,12 +239,10 @@ impl FlowIndex {
         if positions.is_empty() {
             return Ok(connections);
         }
-        let mut file =
-            File::open(&self.path).map_err(|e| Error::io(&self.path, "opening for reading", e))?;
+        let reading = self.day.read_flows()?;
         for &at in positions {
-            file.seek(SeekFrom::Start(self.offsets[at]))
-                .map_err(|e| Error::io(&self.path, "reading", e))?;
-            let mut reader = FlowReader::new(&mut file, &self.path, 4096);
+            let mut row = reading.source.at(self.offsets[at]);
+            let mut reader = FlowReader::new(&mut row, &reading.path, 4096);
             if let Some(record) = reader.next_record()? {
                 let mut connection = Connection::of_row(&Row::new(record, &self.schema));
                 connection.line = self.lines[at];
@@ -310,7 +300,7 @@ mod tests {
     fn the_preview_counts_and_shows_what_scoring_would_rate() {
         for shuffle in [false, true] {
             let (_dir, day) = generated_day(3000, shuffle);
-            let index = FlowIndex::build(&day.paths().flow).unwrap();
+            let index = FlowIndex::build(&day).unwrap();
             for selection in selections(&index, &day) {
                 let preview = index.preview(&selection, 5).unwrap();
                 let expected = ConnectionPage::of_selection(&day, &selection, 0, 5).unwrap();
@@ -323,7 +313,7 @@ mod tests {
     #[test]
     fn a_selection_the_engine_refuses_is_refused_with_the_same_error() {
         let (_dir, day) = generated_day(50, false);
-        let index = FlowIndex::build(&day.paths().flow).unwrap();
+        let index = FlowIndex::build(&day).unwrap();
         for selection in [Selection::new(), Selection::new().quick_ip("10.0.0.300")] {
             let ours = index.preview(&selection, 5).unwrap_err().to_string();
             let engine = selection.matcher().unwrap_err().to_string();
@@ -334,14 +324,12 @@ mod tests {
     #[test]
     fn the_index_notices_when_the_file_was_replaced() {
         let (_dir, day) = generated_day(200, false);
-        let index = FlowIndex::build(&day.paths().flow).unwrap();
+        let index = FlowIndex::build(&day).unwrap();
         assert!(index.is_current().unwrap());
         let ip = day.listbox_values().unwrap().src_ips[0].clone();
         day.score(&Selection::new().src_ip(ip), 2).unwrap();
         assert!(!index.is_current().unwrap());
-        let counts = FlowIndex::build(&day.paths().flow)
-            .unwrap()
-            .severity_counts();
+        let counts = FlowIndex::build(&day).unwrap().severity_counts();
         assert!(counts[2] > index.severity_counts()[2]);
     }
 }

@@ -178,7 +178,7 @@ impl Investigation {
     pub fn ensure_index(&mut self) -> Result<&FlowIndex, Error> {
         let kept = match self.index.take() {
             Some(index) if index.is_current()? => index,
-            _ => FlowIndex::build(&self.day.paths().flow)?,
+            _ => FlowIndex::build(&self.day)?,
         };
         Ok(self.index.insert(kept))
     }
@@ -223,7 +223,7 @@ impl Investigation {
                 return Ok(());
             }
         }
-        self.index = Some(FlowIndex::build(&self.day.paths().flow)?);
+        self.index = Some(FlowIndex::build(&self.day)?);
         Ok(())
     }
 
@@ -247,7 +247,7 @@ impl Investigation {
                     index.set_severities([at], previous, after);
                 }
             }
-            _ => self.index = Some(FlowIndex::build(&self.day.paths().flow)?),
+            _ => self.index = Some(FlowIndex::build(&self.day)?),
         }
         self.lists = self.day.listbox_values()?;
         Ok(record.changed.len() as u64)
@@ -267,7 +267,7 @@ impl Investigation {
             .day
             .listbox_values()
             .map(|lists| self.lists = lists)
-            .and_then(|()| FlowIndex::build(&self.day.paths().flow))
+            .and_then(|()| FlowIndex::build(&self.day))
             .map(|index| self.index = Some(index))
             .err();
         (sort, refresh)
