@@ -193,8 +193,25 @@ impl Investigation {
 
     /// Scores `selection` with `rating`, refreshes the lists and the index, and remembers
     /// the scoring for *Undo*.
+    ///
+    /// The index says where the matching rows and their `sev` bytes are, so the scoring
+    /// writes those bytes in place without reading the day again; it reads the day (and
+    /// rewrites it where a `sev` is not one byte) only when the index does not describe the
+    /// file as it is under the lock.
     pub fn score(&mut self, selection: &Selection, rating: u8) -> Result<ScoreReport, Error> {
-        let (report, record) = scoring::score_recorded(self.day.paths(), selection, rating)?;
+        let paths = self.day.paths().clone();
+        let index = self.ensure_index()?;
+        let located = scoring::score_located(&paths, rating, |now| {
+            if index.identity() == now {
+                index.locate(selection)
+            } else {
+                Ok(None)
+            }
+        })?;
+        let (report, record) = match located {
+            Some(scored) => scored,
+            None => scoring::score_recorded(&paths, selection, rating)?,
+        };
         if let Some(record) = record {
             self.refresh_index_after(&record)?;
             self.last = Some(record);
