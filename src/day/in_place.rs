@@ -9,25 +9,31 @@
 //!
 //! * a scoring checks every target's byte, writes and seals its journal (every byte's offset,
 //!   old and new, and the feedback file's length before), appends the rows to the feedback
-//!   file and flushes it, writes the bytes and flushes the flows, then removes the journal.
+//!   file and flushes it, writes the bytes and flushes the flows, then closes and removes the
+//!   journal.
 //!   A failure after the journal rolls both files back at once; a crash leaves that to the
 //!   next writer.
 //! * an undo checks that every byte still holds the rating, writes and seals its journal
 //!   (which decides it), then finishes exactly as recovery would: bytes, feedback cut back,
-//!   journal removed.
+//!   journal closed and removed.
 
 use crate::csv::records::{Advance, RecordRef, Splitter};
 use crate::csv::row::Row;
 use crate::csv::schema::{Column, Schema};
-use crate::day::feedback::FeedbackPlan;
+use crate::day::feedback::{FeedbackPlan, FeedbackWriter};
 use crate::day::paths::DayPaths;
 use crate::day::recovery::patch_journal::{self, Change, Kind, OwnedFlows};
 use crate::day::recovery::scoring_journal::FeedbackBefore;
 use crate::error::{Error, Position, Problem};
+use crate::io::mapped::FileBytes;
 use crate::io::ownership::Ownership;
 use crate::io::patch::{self, Patch, Side};
+use std::borrow::Cow;
+use std::io;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Arc;
 
 /// A row a scoring rates, where it is in the version being changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +51,6 @@ pub(crate) struct Target {
 }
 
 /// The rows a scoring rates, found in the version it changes.
-#[derive(Debug, Clone)]
 pub(crate) struct Located {
     /// The file's columns.
     pub schema: Schema,
@@ -53,6 +58,9 @@ pub(crate) struct Located {
     pub rows: u64,
     /// The rows to rate, in file order.
     pub targets: Vec<Target>,
+    /// The whole file's bytes, when what found the rows mapped them (a scan): the rows are
+    /// read from there. Otherwise they are read from the file, a row at a time.
+    pub mapped: Option<Arc<FileBytes>>,
 }
 
 /// The digit a severity is written as.
@@ -60,32 +68,59 @@ fn digit(severity: u8) -> u8 {
     b'0' + severity
 }
 
+/// The bytes of `target`'s row, from the mapping the rows were found in, or else read from
+/// the flows; `None` when the file is shorter.
+fn row_bytes<'a>(
+    located: &'a Located,
+    owned: &OwnedFlows,
+    target: &Target,
+    path: &Path,
+) -> Result<Option<Cow<'a, [u8]>>, Error> {
+    let (Ok(start), Ok(end)) = (
+        usize::try_from(target.row.start),
+        usize::try_from(target.row.end),
+    ) else {
+        return Ok(None);
+    };
+    if let Some(bytes) = &located.mapped {
+        return Ok(bytes.get(start..end).map(Cow::Borrowed));
+    }
+    let mut row = vec![0; end.saturating_sub(start)];
+    match owned.file.read_exact_at(&mut row, target.row.start) {
+        Ok(()) => Ok(Some(Cow::Owned(row))),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(Error::io(path, "reading", e)),
+    }
+}
+
 /// Rates the located rows in place and appends them to the feedback file (see the module
-/// docs). `flows` holds the whole file's bytes as they are now (read only, to check the
-/// targets and copy their rows into the feedback). Returns the feedback file as it was
-/// before, or `None` when a target's `sev` byte is not what was located (a stale index):
-/// then nothing was written, and the caller scores by rewriting instead.
+/// docs). Returns the feedback file as it was before, or `None` when a target's `sev` byte is
+/// not what was located (a stale index): then nothing was written, and the caller scores by
+/// rewriting instead.
 pub(crate) fn score(
     paths: &DayPaths,
     owned: &OwnedFlows,
-    flows: &[u8],
     located: &Located,
     rating: u8,
 ) -> Result<Option<FeedbackBefore>, Error> {
-    let fits = |target: &Target| {
-        let byte = usize::try_from(target.sev_at)
-            .ok()
-            .and_then(|at| flows.get(at));
-        byte == Some(&digit(target.severity)) && target.row.end <= flows.len() as u64
-    };
-    if !located.targets.iter().all(fits) {
-        return Ok(None);
+    for target in &located.targets {
+        let Some(row) = row_bytes(located, owned, target, &paths.flow)? else {
+            return Ok(None);
+        };
+        let sev = usize::try_from(target.sev_at - target.row.start).ok();
+        if sev.and_then(|at| row.get(at)) != Some(&digit(target.severity)) {
+            return Ok(None);
+        }
     }
     let plan = FeedbackPlan::inspect(&paths.feedback, &located.schema)?;
     let before = plan.before;
     let change = Change {
         kind: Kind::Scoring,
-        flow_len: flows.len() as u64,
+        flow_len: owned
+            .file
+            .metadata()
+            .map_err(|e| Error::io(&paths.flow, "looking at", e))?
+            .len(),
         feedback: before,
         patches: located
             .targets
@@ -102,9 +137,18 @@ pub(crate) fn score(
     let model = Ownership::model(&paths.flow)?;
     patch_journal::write(&paths.journal, &paths.dir, &change, model.as_ref())?;
     let done = (|| {
-        append_feedback(paths, plan, model.as_ref(), flows, located, rating)?;
-        patch::write(&owned.file, &paths.flow, &change.patches, Side::New)?;
-        patch_journal::retire(paths)
+        let feedback = feedback_rows(paths, plan, model.as_ref(), owned, located, rating)?;
+        // Both files are flushed at once: the journal covers them both until it is closed.
+        std::thread::scope(|scope| {
+            let flushed = scope.spawn(|| feedback.finish());
+            let written = patch::write(&owned.file, &paths.flow, &change.patches, Side::New);
+            let flushed = flushed.join().unwrap_or_else(|_| {
+                let panicked = io::Error::other("the flushing thread panicked");
+                Err(Error::io(&paths.feedback, "flushing to disk", panicked))
+            });
+            written.and(flushed)
+        })?;
+        patch_journal::close(paths)
     })();
     if let Err(error) = done {
         // The error matters more than a failed roll back, which the next writer's recovery
@@ -115,24 +159,26 @@ pub(crate) fn score(
     Ok(Some(before))
 }
 
-/// Appends the located rows, with the rating, to the feedback file and flushes it.
-fn append_feedback(
+/// Appends the located rows, with the rating, to the feedback file (flushed by the caller).
+fn feedback_rows(
     paths: &DayPaths,
     plan: FeedbackPlan,
     model: Option<&Ownership>,
-    flows: &[u8],
+    owned: &OwnedFlows,
     located: &Located,
     rating: u8,
-) -> Result<(), Error> {
+) -> Result<FeedbackWriter, Error> {
     let sev_index = located.schema.slot_or_absent(Column::Sev);
     let mut writer = plan.open(model)?;
     let mut splitter = Splitter::new(&paths.flow);
     for target in &located.targets {
-        let raw = &flows[target.row.start as usize..target.row.end as usize];
-        let record = one_record(&mut splitter, raw, target.line)?;
+        let raw = row_bytes(located, owned, target, &paths.flow)?.ok_or_else(|| {
+            Error::content(Position::line(&paths.flow, target.line), Problem::EmptyLine)
+        })?;
+        let record = one_record(&mut splitter, &raw, target.line)?;
         writer.append(&Row::new(record, &located.schema), sev_index, rating)?;
     }
-    writer.finish()
+    Ok(writer)
 }
 
 /// The one record in `raw` (a whole row), starting on `line`.

@@ -22,9 +22,9 @@ use crate::day::undo::ScoringRecord;
 use crate::day::update;
 use crate::error::Error;
 use crate::io::identity::FileIdentity;
-use crate::io::mapped::FileBytes;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
+use std::sync::Arc;
 
 /// What a scoring did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -89,9 +89,7 @@ pub(crate) fn score_located(
     let Some(located) = locate(before)? else {
         return Ok(None);
     };
-    // Only the located rows' pages are read, to copy those rows into the feedback.
-    let flows = FileBytes::open_streaming(&paths.flow)?;
-    write_located(paths, before, &located, rating, &flows)
+    write_located(paths, before, &located, rating)
 }
 
 /// The rows `matcher` matches, found in one read-only pass that checks every row as a
@@ -137,16 +135,16 @@ fn locate(reader: &mut BlockReader, matcher: &Matcher) -> Result<Option<Located>
         schema: reader.schema().clone(),
         rows,
         targets,
+        mapped: Some(Arc::clone(reader.bytes())),
     }))
 }
 
-/// Scores the located rows in place (`flows`: the file's bytes now) and records it.
+/// Scores the located rows in place and records it.
 fn write_located(
     paths: &DayPaths,
     before: FileIdentity,
     located: &Located,
     rating: u8,
-    flows: &[u8],
 ) -> Result<Option<Scored>, Error> {
     let report = ScoreReport {
         scored: located.targets.len() as u64,
@@ -156,7 +154,7 @@ fn write_located(
         return Ok(Some((report, None)));
     }
     let owned = OwnedFlows::open(paths)?;
-    let Some(feedback_before) = in_place::score(paths, &owned, flows, located, rating)? else {
+    let Some(feedback_before) = in_place::score(paths, &owned, located, rating)? else {
         return Ok(None);
     };
     let record = ScoringRecord {

@@ -215,6 +215,7 @@ impl FlowIndex {
             schema: self.schema.clone(),
             rows: self.rows.len() as u64,
             targets,
+            mapped: None,
         }))
     }
 

@@ -105,7 +105,7 @@ pub(crate) fn current_version(paths: &DayPaths) -> Result<CurrentVersion, Error>
     // (looked at again here: without a lock file, a day no writer had opened, a writer may
     // have come and crashed since the first look).
     let overlay = match (path == paths.flow, patch_journal::read(&paths.journal)?) {
-        (true, Some(found)) => {
+        (true, Some(found)) if found.is_pending() => {
             journal.get_or_insert_with(|| paths.journal.clone());
             found.overlay()
         }

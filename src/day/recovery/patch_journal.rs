@@ -5,13 +5,16 @@
 //! feedback file (rows appended by a scoring, cut off by an undo). Its journal lists every
 //! byte to change (offset, byte before, byte after), the flow file's length, and the length
 //! the feedback file comes back to. The journal is written whole, sealed by a checksum over
-//! all of it, and made durable (file and folder entry) *before* either day file is touched;
-//! it is removed, durably, once both are done. So a crash leaves one of:
+//! all of it, and made durable (file and folder entry) *before* either day file is touched.
+//! Once both files are durable, the seal's word `sealed` is overwritten with `closed` and
+//! flushed (one block of one file: cheaper than flushing the folder after a removal), which
+//! completes the change; the journal is then removed. So a crash leaves one of:
 //!
 //! * no journal, or one that is not sealed: neither day file was touched; the journal is
 //!   removed;
 //! * a sealed journal: the change is anywhere between not begun and complete; recovery brings
-//!   both files to the journal's target and removes it.
+//!   both files to the journal's target and removes it;
+//! * a closed journal: the change is complete; it is removed.
 //!
 //! The two kinds go opposite ways, each the way its journal can always go:
 //!
@@ -53,10 +56,18 @@ use crate::io::patch::{self, Overlay, Patch, Side};
 use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 /// The first word of the journal's first line.
 const MAGIC: &str = "flow-edge-inplace-v1";
+
+/// The last line's first word, before the change is complete and after.
+const SEALED: &str = "sealed ";
+const CLOSED: &str = "closed ";
+
+/// The last line's length: the word, a 16-digit checksum, the line end.
+const SEAL_LINE: u64 = (SEALED.len() + 16 + 1) as u64;
 
 /// Journal bytes written per call after the first line (which has a call of its own), so
 /// that a crash can cut a journal anywhere, as a power cut could.
@@ -149,7 +160,7 @@ fn journal_text(change: &Change) -> String {
         let _ = writeln!(text, "{} {:02x}{:02x}", patch.at, patch.old, patch.new);
     }
     let seal = checksum(text.as_bytes());
-    let _ = writeln!(text, "sealed {seal:016x}");
+    let _ = writeln!(text, "{SEALED}{seal:016x}");
     text
 }
 
@@ -160,15 +171,22 @@ pub(crate) enum Found {
     Unsealed(Kind),
     /// Sealed: the change is to be brought to its target.
     Sealed(Change),
+    /// Closed: the change is complete; only the journal is left to remove.
+    Closed,
 }
 
 impl Found {
     /// The bytes a reader sees instead of the file's own until recovery has run.
     pub fn overlay(&self) -> Overlay {
         match self {
-            Found::Unsealed(_) => Overlay::new(),
+            Found::Unsealed(_) | Found::Closed => Overlay::new(),
             Found::Sealed(change) => patch::overlay(&change.patches, change.kind.target()),
         }
+    }
+
+    /// Whether recovery has something to do to the day files (or to tell) about it.
+    pub fn is_pending(&self) -> bool {
+        !matches!(self, Found::Closed)
     }
 }
 
@@ -189,23 +207,25 @@ pub(crate) fn read(path: &Path) -> Result<Option<Found>, Error> {
     } else {
         Kind::Scoring
     };
-    let sealed = sealed_text(&bytes)
-        .map(|text| parse(text, path))
-        .transpose()?;
-    Ok(Some(match sealed {
-        Some(change) => Found::Sealed(change),
+    Ok(Some(match sealed_text(&bytes) {
+        Some((body, false)) => Found::Sealed(parse(body, path)?),
+        Some((_, true)) => Found::Closed,
         None => Found::Unsealed(kind),
     }))
 }
 
-/// The journal's text before its seal, if the seal is there and right.
-fn sealed_text(bytes: &[u8]) -> Option<&str> {
+/// The journal's text before its last line, and whether it is closed, if the last line is
+/// there whole and its checksum is right.
+fn sealed_text(bytes: &[u8]) -> Option<(&str, bool)> {
     let text = std::str::from_utf8(bytes).ok()?;
     let body_end = text.strip_suffix('\n')?.rfind('\n')? + 1;
     let (body, seal_line) = text.split_at(body_end);
-    let seal = seal_line.strip_prefix("sealed ")?.strip_suffix('\n')?;
-    let seal = u64::from_str_radix(seal, 16).ok()?;
-    (seal == checksum(body.as_bytes())).then_some(body)
+    let (closed, seal) = match seal_line.strip_prefix(SEALED) {
+        Some(seal) => (false, seal),
+        None => (true, seal_line.strip_prefix(CLOSED)?),
+    };
+    let seal = u64::from_str_radix(seal.strip_suffix('\n')?, 16).ok()?;
+    (seal == checksum(body.as_bytes())).then_some((body, closed))
 }
 
 /// Reads a sealed journal's text.
@@ -281,10 +301,10 @@ impl OwnedFlows {
     }
 }
 
-/// Brings both day files to the target of `change` (see the module docs), then removes its
-/// journal: recovery of a sealed journal, the roll back of a scoring that failed half way,
-/// and the end of every undo in place. Returns what the feedback's cut found (a feedback file
-/// gone or shorter than recorded).
+/// Brings both day files to the target of `change` (see the module docs), then closes and
+/// removes its journal: recovery of a sealed journal, the roll back of a scoring that failed
+/// half way, and the end of every undo in place. Returns what the feedback's cut found (a
+/// feedback file gone or shorter than recorded).
 pub(crate) fn bring_to_target(
     flows: &OwnedFlows,
     paths: &DayPaths,
@@ -299,7 +319,7 @@ pub(crate) fn bring_to_target(
     )?;
     let found = roll_back_feedback(&paths.feedback, change.feedback)?;
     crash_point::reached();
-    retire(paths)?;
+    close(paths)?;
     Ok(found)
 }
 
@@ -336,8 +356,28 @@ fn check_fits(flows: &OwnedFlows, paths: &DayPaths, change: &Change) -> Result<(
     }
 }
 
-/// Removes the journal, durably: the change is complete.
-pub(crate) fn retire(paths: &DayPaths) -> Result<(), Error> {
+/// Completes the change of a sealed journal, once both day files are durable: its seal is
+/// overwritten with the closing word and flushed, then the journal is removed (a removal a
+/// crash undoes leaves a closed journal, which the next recovery removes).
+pub(crate) fn close(paths: &DayPaths) -> Result<(), Error> {
+    let path = &paths.journal;
+    let closing = (|| {
+        let file = OpenOptions::new().write(true).open(path)?;
+        let seal_at = file.metadata()?.len().saturating_sub(SEAL_LINE);
+        file.write_all_at(CLOSED.as_bytes(), seal_at)?;
+        crash_point::reached();
+        file.sync_data()
+    })();
+    closing.map_err(|e| Error::io(path, "closing the journal", e))?;
+    crash_point::reached();
+    remove_if_present(path)?;
+    crash_point::reached();
+    Ok(())
+}
+
+/// Removes a journal that is not sealed (nothing was touched) or closed (all was done), and
+/// makes the removal durable.
+fn remove(paths: &DayPaths) -> Result<(), Error> {
     remove_if_present(&paths.journal)?;
     crash_point::reached();
     sync_dir(&paths.dir)?;
@@ -354,9 +394,10 @@ pub(crate) fn recover(paths: &DayPaths, notes: &mut Vec<RecoveryNote>) -> Result
     };
     match found {
         Found::Unsealed(kind) => {
-            retire(paths)?;
+            remove(paths)?;
             notes.push(kind.note(&paths.journal));
         }
+        Found::Closed => remove(paths)?,
         Found::Sealed(change) => {
             let flows = OwnedFlows::open(paths)?;
             notes.extend(bring_to_target(&flows, paths, &change)?);
@@ -416,6 +457,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_closed_journal_reads_back_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = DayPaths::for_day_folder(dir.path());
+        write(&paths.journal, dir.path(), &change(Kind::Scoring), None).unwrap();
+        let sealed = fs::read(&paths.journal).unwrap();
+        let file = OpenOptions::new().write(true).open(&paths.journal).unwrap();
+        file.write_all_at(CLOSED.as_bytes(), sealed.len() as u64 - SEAL_LINE)
+            .unwrap();
+        assert_eq!(read(&paths.journal).unwrap(), Some(Found::Closed));
+        assert!(!Found::Closed.is_pending());
+        fs::write(&paths.journal, &sealed).unwrap();
+        close(&paths).unwrap();
+        assert!(!paths.journal.exists());
     }
 
     #[test]
