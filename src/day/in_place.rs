@@ -10,9 +10,9 @@
 //! * a scoring checks every target's byte, writes and seals its journal (every byte's offset,
 //!   old and new, and the feedback file's length before), appends the rows to the feedback
 //!   file and flushes it, writes the bytes and flushes the flows, then closes and removes the
-//!   journal.
-//!   A failure after the journal rolls both files back at once; a crash leaves that to the
-//!   next writer.
+//!   journal. A failure after the journal rolls both files back at once; a crash leaves that
+//!   to the next writer. (Flushing the two files from two threads at once was tried: no
+//!   faster on the development machine's disk, and a thread more.)
 //! * an undo checks that every byte still holds the rating, writes and seals its journal
 //!   (which decides it), then finishes exactly as recovery would: bytes, feedback cut back,
 //!   journal closed and removed.
@@ -137,17 +137,8 @@ pub(crate) fn score(
     let model = Ownership::model(&paths.flow)?;
     patch_journal::write(&paths.journal, &paths.dir, &change, model.as_ref())?;
     let done = (|| {
-        let feedback = feedback_rows(paths, plan, model.as_ref(), owned, located, rating)?;
-        // Both files are flushed at once: the journal covers them both until it is closed.
-        std::thread::scope(|scope| {
-            let flushed = scope.spawn(|| feedback.finish());
-            let written = patch::write(&owned.file, &paths.flow, &change.patches, Side::New);
-            let flushed = flushed.join().unwrap_or_else(|_| {
-                let panicked = io::Error::other("the flushing thread panicked");
-                Err(Error::io(&paths.feedback, "flushing to disk", panicked))
-            });
-            written.and(flushed)
-        })?;
+        feedback_rows(paths, plan, model.as_ref(), owned, located, rating)?.finish()?;
+        patch::write(&owned.file, &paths.flow, &change.patches, Side::New)?;
         patch_journal::close(paths)
     })();
     if let Err(error) = done {
@@ -159,7 +150,7 @@ pub(crate) fn score(
     Ok(Some(before))
 }
 
-/// Appends the located rows, with the rating, to the feedback file (flushed by the caller).
+/// Appends the located rows, with the rating, to the feedback file (the caller flushes it).
 fn feedback_rows(
     paths: &DayPaths,
     plan: FeedbackPlan,

@@ -243,9 +243,11 @@ impl Day {
         Ok(values)
     }
 
-    /// THE write path for severities: one locked, crash-safe pass that sets
-    /// `sev` of the rows for which `decide` returns `Some(severity)` (0..=3)
-    /// and, if `feed_back`, appends those rows to the feedback file.
+    /// The general write path for severities: one locked, crash-safe pass that
+    /// sets `sev` of the rows for which `decide` returns `Some(severity)` (0..=3)
+    /// and, if `feed_back`, appends those rows to the feedback file. It writes a
+    /// new version of the day and renames it into place (rules use it; a
+    /// scoring writes only its bytes, in place, see [`Day::score`]).
     ///
     /// `decide` must not call another write operation of the same day: it runs
     /// while the day's lock is held, so that call would wait forever.
@@ -280,6 +282,13 @@ impl Day {
 
     /// Scores the rows matching `selection` with `rating` (1 high, 2 medium,
     /// 3 low) and appends them to the feedback file.
+    ///
+    /// Under the day's lock it reads the whole day once (every row checked, so bad
+    /// input is refused with its position before anything is written), then writes
+    /// the matching rows' one-byte `sev` fields in place under a journal: a crash
+    /// leaves the scoring in both files or in neither (see the crate's "Data
+    /// safety"). A matching `sev` that is not one byte (quoted) makes it rewrite
+    /// the day instead, as [`Day::update_severities`] does.
     pub fn score(&self, selection: &Selection, rating: u8) -> Result<ScoreReport, Error> {
         scoring::score(&self.paths, selection, rating)
     }
@@ -296,7 +305,8 @@ impl Day {
 
     /// Puts back the severities a scoring from [`Day::score_undoable`] changed and removes
     /// the rows it appended to the feedback file, under the same lock and crash safety as
-    /// the scoring. Refuses, changing nothing, when either file changed since.
+    /// the scoring (in place when the scoring was). Refuses, changing nothing, when either
+    /// file changed since.
     pub fn undo(&self, record: &ScoringRecord) -> Result<(), UndoError> {
         undo::undo(&self.paths, record).map(|_| ())
     }
