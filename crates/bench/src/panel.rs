@@ -47,12 +47,22 @@ fn parse_options(arguments: &[String]) -> Result<Options, String> {
     Ok(options)
 }
 
-/// Resident memory of this process, from /proc (0 where unavailable).
+/// Resident memory of this process now, from /proc (0 where unavailable).
 fn resident_bytes() -> u64 {
+    status_bytes("VmRSS:")
+}
+
+/// The most this process has held resident so far.
+fn peak_resident_bytes() -> u64 {
+    status_bytes("VmHWM:")
+}
+
+/// A size in kB from /proc/self/status, in bytes (0 where unavailable).
+fn status_bytes(field: &str) -> u64 {
     let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| {
             rest.trim()
                 .trim_end_matches("kB")
@@ -155,8 +165,9 @@ fn measure(size: usize, work: &Path) -> Result<String, String> {
         .map(|m| m.len() as f64 / (1 << 20) as f64)
         .unwrap_or(0.0);
     fs::remove_dir_all(&dir).map_err(|e| e.to_string())?;
+    let peak_mib = peak_resident_bytes() as f64 / (1 << 20) as f64;
     Ok(format!(
-        "| {size} | {file_mib:.0} | {} | {} | {:.0} | {} | {} | {} | {} | {} ({} rows) | {} | {} |",
+        "| {size} | {file_mib:.0} | {} | {} | {:.0} | {} | {} | {} | {} | {} ({} rows) | {} | {} | {peak_mib:.0} |",
         millis(open),
         millis(index_build),
         index_memory as f64 / (1 << 20) as f64,
@@ -180,8 +191,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    println!("| rows | file MiB | panel open ms | index build ms | index MiB | previews | preview p50 ms | preview p95 ms | preview max ms | score from panel ms | preview after score ms | undo ms |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| rows | file MiB | panel open ms | index build ms | index MiB | previews | preview p50 ms | preview p95 ms | preview max ms | score from panel ms | preview after score ms | undo ms | peak RSS MiB |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for size in options.sizes {
         match measure(size, &options.work) {
             Ok(line) => println!("{line}"),
