@@ -25,15 +25,12 @@ use crate::day::paths::DayPaths;
 use crate::day::recovery::patch_journal::{self, Change, Kind, OwnedFlows};
 use crate::day::recovery::scoring_journal::FeedbackBefore;
 use crate::error::{Error, Position, Problem};
-use crate::io::mapped::FileBytes;
 use crate::io::ownership::Ownership;
 use crate::io::patch::{self, Patch, Side};
-use std::borrow::Cow;
 use std::io;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::Arc;
 
 /// A row a scoring rates, where it is in the version being changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,9 +55,6 @@ pub(crate) struct Located {
     pub rows: u64,
     /// The rows to rate, in file order.
     pub targets: Vec<Target>,
-    /// The whole file's bytes, when what found the rows mapped them (a scan): the rows are
-    /// read from there. Otherwise they are read from the file, a row at a time.
-    pub mapped: Option<Arc<FileBytes>>,
 }
 
 /// The digit a severity is written as.
@@ -68,28 +62,43 @@ fn digit(severity: u8) -> u8 {
     b'0' + severity
 }
 
-/// The bytes of `target`'s row, from the mapping the rows were found in, or else read from
-/// the flows; `None` when the file is shorter.
-fn row_bytes<'a>(
-    located: &'a Located,
-    owned: &OwnedFlows,
-    target: &Target,
-    path: &Path,
-) -> Result<Option<Cow<'a, [u8]>>, Error> {
-    let (Ok(start), Ok(end)) = (
-        usize::try_from(target.row.start),
-        usize::try_from(target.row.end),
-    ) else {
-        return Ok(None);
-    };
-    if let Some(bytes) = &located.mapped {
-        return Ok(bytes.get(start..end).map(Cow::Borrowed));
+/// The located rows' bytes, read from the flows once (a row at a time: a scoring reads its
+/// rows, not the day): the scoring checks them, then copies them into the feedback.
+struct TargetRows {
+    bytes: Vec<u8>,
+    /// Where each target's row ends in `bytes` (each starts where the one before ends).
+    ends: Vec<usize>,
+}
+
+impl TargetRows {
+    /// Reads the targets' rows; `None` when the file is shorter than they say.
+    fn read(owned: &OwnedFlows, targets: &[Target], path: &Path) -> Result<Option<Self>, Error> {
+        let mut rows = TargetRows {
+            bytes: Vec::new(),
+            ends: Vec::with_capacity(targets.len()),
+        };
+        for target in targets {
+            let Ok(len) = usize::try_from(target.row.end.saturating_sub(target.row.start)) else {
+                return Ok(None);
+            };
+            let start = rows.bytes.len();
+            rows.bytes.resize(start + len, 0);
+            match owned
+                .file
+                .read_exact_at(&mut rows.bytes[start..], target.row.start)
+            {
+                Ok(()) => rows.ends.push(start + len),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+                Err(e) => return Err(Error::io(path, "reading", e)),
+            }
+        }
+        Ok(Some(rows))
     }
-    let mut row = vec![0; end.saturating_sub(start)];
-    match owned.file.read_exact_at(&mut row, target.row.start) {
-        Ok(()) => Ok(Some(Cow::Owned(row))),
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
-        Err(e) => Err(Error::io(path, "reading", e)),
+
+    /// The bytes of the `at`-th target's row.
+    fn row(&self, at: usize) -> &[u8] {
+        let start = at.checked_sub(1).map_or(0, |before| self.ends[before]);
+        &self.bytes[start..self.ends[at]]
     }
 }
 
@@ -103,12 +112,15 @@ pub(crate) fn score(
     located: &Located,
     rating: u8,
 ) -> Result<Option<FeedbackBefore>, Error> {
-    for target in &located.targets {
-        let Some(row) = row_bytes(located, owned, target, &paths.flow)? else {
-            return Ok(None);
-        };
-        let sev = usize::try_from(target.sev_at - target.row.start).ok();
-        if sev.and_then(|at| row.get(at)) != Some(&digit(target.severity)) {
+    let Some(rows) = TargetRows::read(owned, &located.targets, &paths.flow)? else {
+        return Ok(None);
+    };
+    for (at, target) in located.targets.iter().enumerate() {
+        let sev = target
+            .sev_at
+            .checked_sub(target.row.start)
+            .and_then(|sev| usize::try_from(sev).ok());
+        if sev.and_then(|sev| rows.row(at).get(sev)) != Some(&digit(target.severity)) {
             return Ok(None);
         }
     }
@@ -137,7 +149,7 @@ pub(crate) fn score(
     let model = Ownership::model(&paths.flow)?;
     patch_journal::write(&paths.journal, &paths.dir, &change, model.as_ref())?;
     let done = (|| {
-        feedback_rows(paths, plan, model.as_ref(), owned, located, rating)?.finish()?;
+        feedback_rows(paths, plan, model.as_ref(), &rows, located, rating)?.finish()?;
         patch::write(&owned.file, &paths.flow, &change.patches, Side::New)?;
         patch_journal::close(paths)
     })();
@@ -155,18 +167,15 @@ fn feedback_rows(
     paths: &DayPaths,
     plan: FeedbackPlan,
     model: Option<&Ownership>,
-    owned: &OwnedFlows,
+    rows: &TargetRows,
     located: &Located,
     rating: u8,
 ) -> Result<FeedbackWriter, Error> {
     let sev_index = located.schema.slot_or_absent(Column::Sev);
     let mut writer = plan.open(model)?;
     let mut splitter = Splitter::new(&paths.flow);
-    for target in &located.targets {
-        let raw = row_bytes(located, owned, target, &paths.flow)?.ok_or_else(|| {
-            Error::content(Position::line(&paths.flow, target.line), Problem::EmptyLine)
-        })?;
-        let record = one_record(&mut splitter, &raw, target.line)?;
+    for (at, target) in located.targets.iter().enumerate() {
+        let record = one_record(&mut splitter, rows.row(at), target.line)?;
         writer.append(&Row::new(record, &located.schema), sev_index, rating)?;
     }
     Ok(writer)

@@ -24,7 +24,6 @@ use crate::error::Error;
 use crate::io::identity::FileIdentity;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
-use std::sync::Arc;
 
 /// What a scoring did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -135,7 +134,6 @@ fn locate(reader: &mut BlockReader, matcher: &Matcher) -> Result<Option<Located>
         schema: reader.schema().clone(),
         rows,
         targets,
-        mapped: Some(Arc::clone(reader.bytes())),
     }))
 }
 

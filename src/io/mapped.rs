@@ -15,10 +15,13 @@
 //!
 //! If another process shrinks the file while it is mapped, touching the
 //! pages past the new end raises `SIGBUS` and the process dies (a read would
-//! have returned an error or short data instead). flow-edge never truncates
-//! or rewrites a day's files in place: every writer takes the day's lock
-//! ([`crate::io::lock::DayLock`]) and replaces files by renaming a finished
-//! temporary over them, which leaves a mapped (old) file untouched. Only a
+//! have returned an error or short data instead). flow-edge never truncates a
+//! day's flows: every writer takes the day's lock ([`crate::io::lock::DayLock`])
+//! and either renames a finished temporary over them, which leaves a mapped
+//! (old) file untouched, or changes single bytes in place, which it does only
+//! under the flows' own lock held exclusive ([`crate::io::lock::own_flows`]):
+//! every reader holds that lock shared for as long as it maps the file, and
+//! the writer itself is done reading its own mapping before it writes. Only a
 //! program outside flow-edge that rewrites `flow_scores.csv` in place during
 //! a pass could cause the signal (the original notebook did, with
 //! `shutil.copyfile`), and such a program would already corrupt a pass that
@@ -27,7 +30,9 @@
 //! the next writer removes it when it takes the lock.
 //!
 //! A private mapping is used so that even the kernel cannot let a write
-//! through it reach the file; the mapping is never written.
+//! through it reach the file; the mapping is never written. (A private
+//! mapping does not copy the pages nobody wrote through it: a write to the
+//! file shows through them, which is why readers need the lock above.)
 
 use crate::error::Error;
 use std::fs::File;
@@ -252,9 +257,10 @@ impl Mapping {
     fn bytes(&self) -> &[u8] {
         // SAFETY: `start..start + len` is mapped readable for as long as
         // `self` lives (it is unmapped only in `drop`), and nothing writes
-        // to it: the mapping is read-only and private, and flow-edge never
-        // changes a day's file in place (see the module docs for what a
-        // truncation by another program does).
+        // to it: the mapping is read-only and private, and flow-edge changes
+        // a day's file in place only when no flow-edge pass is reading a
+        // mapping of it (see the module docs, also for what a truncation by
+        // another program does).
         unsafe { std::slice::from_raw_parts(self.start.as_ptr(), self.len) }
     }
 

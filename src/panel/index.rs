@@ -215,7 +215,6 @@ impl FlowIndex {
             schema: self.schema.clone(),
             rows: self.rows.len() as u64,
             targets,
-            mapped: None,
         }))
     }
 
