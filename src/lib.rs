@@ -47,14 +47,16 @@
 //! the rows to the feedback file. Before either file is touched, a journal
 //! (`flow_scores.csv.journal`) listing every byte's offset, old and new value,
 //! and the feedback file's length to come back to, is written, sealed with a
-//! checksum and fsynced with its folder; once both files are fsynced, it is
-//! removed. A crash before the seal touched nothing; after it, the next writer
-//! rolls an interrupted scoring back (old bytes, feedback cut back to its
-//! length) and finishes an interrupted undo (which the sealed journal
-//! decided). So a scoring is in both files or in neither, each completed
-//! scoring is in the feedback file once, and the feedback file never keeps a
-//! torn line. A matching `sev` that is not one byte (written in quotes) makes
-//! the scoring rewrite the day instead, as below.
+//! checksum and fsynced with its folder; once both files are fsynced, its seal
+//! is overwritten with `closed` (fsynced) and it is removed. A crash before the
+//! seal touched nothing; between seal and close, the next writer rolls an
+//! interrupted scoring back (old bytes, feedback cut back to its length) and
+//! finishes an interrupted undo (which the sealed journal decided); after the
+//! close, it only removes the journal. So a scoring is in both files or in
+//! neither, each completed scoring is in the feedback file once, and the
+//! feedback file never keeps a torn line. A matching `sev` that is not one
+//! byte (written in quotes) makes the scoring rewrite the day instead, as
+//! below.
 //!
 //! *Every other change writes a new version.* Rules, save-and-sort and restore
 //! copy rows byte for byte to a temporary file, fsync it and replace
