@@ -31,7 +31,10 @@
 //!   and [`Output`], an area callbacks write text and HTML into. Every one has `.layout()`
 //!   (its CSS box, [`Layout`]) and `.close()`.
 //! - The widgets live in evcxr's subprocess; they reach the frontend through the kernel's
-//!   bridge socket ([`wire`] describes it), connected on first use.
+//!   bridge socket, connected on first use. The messages on it ([`wire`]) and the widget
+//!   messages of the comms ([`protocol`]) are the crate `flow_edge_bridge_protocol`, which
+//!   the kernel depends on too; this library knows nothing of the kernel and the kernel
+//!   nothing of these controls.
 //! - Callbacks must not print to stdout; use [`print_to_frontend`] or an [`Output`].
 //! - evcxr links `:dep` crates into every cell separately, so each cell that creates widgets
 //!   has its own copy of this library and its own bridge connection. The kernel routes the
