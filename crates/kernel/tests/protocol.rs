@@ -1,5 +1,5 @@
 //! What a frontend sees of the kernel's protocol side (signing, busy/idle around a cell,
-//! history, comms), against the scripted fake interpreter (`run --interpreter fake`): these
+//! history, comms, interrupt and shutdown), against the scripted fake interpreter (`run --interpreter fake`): these
 //! run in seconds because nothing is compiled. The same protocol with Rust cells on evcxr is
 //! tested in `execute.rs`, `interrupt.rs` and `widgets.rs`.
 
@@ -9,7 +9,7 @@ use common::widgets::{frontend_sends, messages_on, opened_widgets};
 use common::{stream_text, Exchange, Kernel};
 use jupyter_protocol::{
     CommClose, CommId, CommInfoRequest, ExecuteRequest, ExecutionState, HistoryRequest,
-    JupyterMessage, JupyterMessageContent,
+    InterruptRequest, JupyterMessage, JupyterMessageContent, ShutdownRequest,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -196,4 +196,39 @@ async fn a_comm_opened_by_the_cells_library_hears_the_frontend_through_the_bridg
     kernel.send_comm(close, ANSWER).await;
     let listed = request(&mut kernel, CommInfoRequest { target_name: None }.into()).await;
     assert_eq!(listed["comms"], json!({}));
+}
+
+#[tokio::test]
+async fn an_interrupt_on_control_ends_a_long_cell_and_a_shutdown_ends_the_kernel() {
+    let mut kernel = Kernel::start_fake("interrupt").await;
+    let long: JupyterMessage = ExecuteRequest::new("print started\nsleep 60".into()).into();
+    let long_id = long.header.msg_id.clone();
+    kernel.shell.send(long).await.unwrap();
+    assert!(kernel.collect_until_stream(&long_id, ANSWER).await);
+
+    kernel
+        .control
+        .send(InterruptRequest {}.into())
+        .await
+        .unwrap();
+    let interrupt_reply = tokio::time::timeout(ANSWER, kernel.control.read())
+        .await
+        .expect("interrupt_reply in time")
+        .unwrap();
+    assert_eq!(interrupt_reply.header.msg_type, "interrupt_reply");
+    let interrupted = kernel.collect(&long_id, true, ANSWER).await;
+    assert_eq!(interrupted.reply_json()["ename"], "Interrupted");
+    kernel.execute_ok("print still here").await;
+
+    kernel
+        .control
+        .send(ShutdownRequest { restart: false }.into())
+        .await
+        .unwrap();
+    let shutdown_reply = tokio::time::timeout(ANSWER, kernel.control.read())
+        .await
+        .expect("shutdown_reply in time")
+        .unwrap();
+    assert_eq!(shutdown_reply.header.msg_type, "shutdown_reply");
+    assert!(kernel.exited_within(ANSWER).await, "log:\n{}", kernel.log());
 }
