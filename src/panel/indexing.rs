@@ -7,13 +7,9 @@
 //! own, *without* holding the panel, and put in place when done. The status line says so
 //! meanwhile, and the preview says it comes after indexing.
 //!
-//! *Score* pressed meanwhile waits for the index (at most [`INDEX_WAIT`], the status saying
-//! so), then scores in place from it; if the index is still not there, it scores by reading
-//! the day (the engine's own scoring). Both are exact: the in-place path checks under the
-//! day's write lock that the file is the version indexed, and falls back to reading it
-//! otherwise. Waiting is preferred because the rest of an index build is shorter than a
-//! scoring that reads a million rows, and because a scoring made without the index makes
-//! the index being built out of date (the thread then builds it again).
+//! *Score* pressed meanwhile waits for the index (at most [`INDEX_WAIT`]), then scores from
+//! it; past that it scores by reading the day. Why that is exact, and why waiting is
+//! preferred: the panel's documentation, "The index after the panel".
 
 use super::investigation::Investigation;
 use super::{lock, Shared};
