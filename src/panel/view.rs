@@ -14,6 +14,7 @@ use crate::day::ListboxValues;
 use crate::views::html::escape;
 use flow_edge_widgets::{Button, ButtonStyle, HBox, Html, RadioButtons, Select, Text, VBox};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The first option of every listbox: nothing chosen.
 pub(crate) const NOTHING: &str = "- Select -";
@@ -42,6 +43,8 @@ pub(super) struct PanelView {
     scored_rows: usize,
     /// Whether the background build of the index has ended.
     indexing: Arc<IndexSignal>,
+    /// How long *Score* waits for that build.
+    index_wait: Duration,
 }
 
 /// A listbox under its heading, in a column of the given width.
@@ -182,6 +185,7 @@ impl PanelView {
             preview_rows: options.preview_rows,
             scored_rows: options.scored_rows,
             indexing: Arc::clone(indexing),
+            index_wait: INDEX_WAIT,
         };
         view.refill(state);
         view.show_scored(state);
@@ -291,9 +295,9 @@ impl PanelView {
         if !self.indexing.is_done() {
             self.status.set_value(status_hint(&format!(
                 "Scoring: waiting for the index (at most {} s)…",
-                INDEX_WAIT.as_secs()
+                self.index_wait.as_secs()
             )));
-            self.indexing.wait(INDEX_WAIT);
+            self.indexing.wait(self.index_wait);
         }
         let result = {
             let mut investigation = lock(state);
@@ -566,5 +570,59 @@ mod tests {
             "{shown}"
         );
         assert!(!shown.contains("Uploading"), "{shown}");
+    }
+
+    #[test]
+    fn while_indexing_the_preview_waits_and_a_scoring_is_logged_then_both_show() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("flow_scores.csv"),
+            generate_bytes(&DaySpec::new(2000, 5)),
+        )
+        .unwrap();
+        let day = Day::open(dir.path()).unwrap();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let options = PanelOptions {
+            upload: UploadSettings {
+                spot_conf: Some(dir.path().join("no-spot.conf")),
+                ..UploadSettings::default()
+            },
+            interactive: true,
+            ..PanelOptions::default()
+        };
+        let panel = day
+            .open_panel(options, move || {
+                let _ = held.recv();
+            })
+            .unwrap();
+        let mut view = panel.view.clone().expect("live widgets");
+        view.index_wait = Duration::ZERO;
+        let choose_first_source = |view: &PanelView| {
+            view.listboxes[0].set_index(Some(1));
+            view.show_preview(&panel.state);
+        };
+
+        choose_first_source(&view);
+        assert_eq!(view.preview.value(), hint_html("Preview after indexing…"));
+        view.rating.set_index(Some(1));
+        view.score(&panel.state);
+        let status = view.status.value();
+        assert!(status.contains("matching connections scored"), "{status}");
+        let scored = view.scored.value();
+        assert!(
+            scored.contains("counted once the day is indexed"),
+            "{scored}"
+        );
+        assert!(scored.contains("<li>source IP "), "{scored}");
+
+        choose_first_source(&view);
+        release.send(()).unwrap();
+        assert!(panel.wait_for_index(Duration::from_secs(60)));
+        assert!(view.preview.value().contains("<b>Preview:</b>"));
+        let scored = view.scored.value();
+        assert!(scored.contains("<b>Scored so far:</b>"), "{scored}");
+        assert!(scored.contains("<li>source IP "), "{scored}");
+        // The scoring's outcome stays: only the indexing note is cleared.
+        assert_eq!(view.status.value(), status);
     }
 }
