@@ -83,21 +83,29 @@ pub(super) fn start(
 ) {
     let (state, signal) = (Arc::clone(state), Arc::clone(signal));
     let day = lock(&state).day().clone();
+    let work: Box<dyn FnOnce() + Send> = Box::new(move || {
+        build_and_install(&day, &state, hold);
+        // Shown before the waiters go on, so they find the panel up to date.
+        on_ready();
+        signal.finish();
+    });
+    // Shared with the thread, so that the work is not lost if the thread cannot start.
+    let work = Arc::new(Mutex::new(Some(work)));
+    let run = |work: &Mutex<Option<Box<dyn FnOnce() + Send>>>| {
+        let taken = work.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(work) = taken {
+            work();
+        }
+    };
     let spawned = std::thread::Builder::new()
         .name("flow-edge panel index".into())
         .spawn({
-            let (state, signal) = (Arc::clone(&state), Arc::clone(&signal));
-            move || {
-                build_and_install(&day, &state, hold);
-                // Shown before the waiters go on, so they find the panel up to date.
-                on_ready();
-                signal.finish();
-            }
+            let work = Arc::clone(&work);
+            move || run(&work)
         });
     if spawned.is_err() {
-        // Without a thread the first use builds the index itself.
-        lock(&state).end_indexing(None);
-        signal.finish();
+        // No thread: the index is built here, as the panel did before it had one.
+        run(&work);
     }
 }
 
