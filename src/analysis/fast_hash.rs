@@ -2,14 +2,19 @@
 //! addresses, the panel index's interned fields), where the standard SipHash, built to resist
 //! crafted collisions, costs more than the rest of a row's work.
 //!
-//! It is foldhash's fast variant (hashbrown's own default), seeded at random per process: as
+//! It is foldhash's fast variant (hashbrown's own default), seeded at random: as
 //! fast as the hand-written hasher it replaced and as `rustc-hash` within noise (see
 //! BENCHMARKS.md, "Hash tables of the heuristics and the panel index"), and an adversary who
 //! forges flow records cannot compute colliding addresses ahead; the worst they could do is
 //! slow the heuristics down, never change their result (no output depends on table order).
 
 /// Builds the hashers of the tables keyed by a day's addresses.
-pub(crate) type FastHash = foldhash::fast::RandomState;
+///
+/// The seedable variant keeps its whole seed in the table: foldhash's `RandomState` reads
+/// part of it from a `static` each time it hashes, and under evcxr every cell links its own
+/// copy of this crate, statics included, so a table built in one cell (the panel's index,
+/// built by a preview) and searched from the next (a scoring) found none of its keys.
+pub(crate) type FastHash = foldhash::fast::SeedableRandomState;
 
 #[cfg(test)]
 mod tests {

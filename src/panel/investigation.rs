@@ -108,6 +108,8 @@ pub struct Investigation {
     rules: PanelRules,
     lists: ListboxValues,
     index: Option<FlowIndex>,
+    /// True while a background build of the index runs ([`super::indexing`]).
+    index_pending: bool,
     last: Option<ScoringRecord>,
     log: Vec<LoggedScoring>,
     upload: UploadSettings,
@@ -136,8 +138,8 @@ pub fn describe(selection: &Selection) -> String {
 
 impl Investigation {
     /// Applies the rules (as the original's `displaythis()` ran `set_rules()` first), then
-    /// reads the listbox values. The preview index is built on first use (or by
-    /// [`Investigation::ensure_index`] from a background thread).
+    /// reads the listbox values. The preview index is built on first use, or in the
+    /// background once the panel shows ([`super::indexing`]).
     pub(super) fn open(
         day: Day,
         context: NetworkContext,
@@ -152,6 +154,7 @@ impl Investigation {
             rules,
             lists,
             index: None,
+            index_pending: false,
             last: None,
             log: Vec::new(),
             upload,
@@ -188,6 +191,29 @@ impl Investigation {
         self.last.as_ref().is_some_and(ScoringRecord::is_undoable)
     }
 
+    /// True while the index is being built in the background.
+    pub fn index_pending(&self) -> bool {
+        self.index_pending
+    }
+
+    pub(super) fn has_index(&self) -> bool {
+        self.index.is_some()
+    }
+
+    /// Says whether a background build of the index is about to start.
+    pub(super) fn set_index_pending(&mut self, pending: bool) {
+        self.index_pending = pending;
+    }
+
+    /// Ends the background build: puts its index in place unless the panel built one of its
+    /// own meanwhile (after a Save).
+    pub(super) fn end_indexing(&mut self, built: Option<FlowIndex>) {
+        self.index_pending = false;
+        if self.index.is_none() {
+            self.index = built;
+        }
+    }
+
     /// Builds the index if there is none or the file changed since (another notebook, the
     /// command line).
     pub fn ensure_index(&mut self) -> Result<&FlowIndex, Error> {
@@ -212,17 +238,22 @@ impl Investigation {
     /// The index says where the matching rows and their `sev` bytes are, so the scoring
     /// writes those bytes in place without reading the day again; it reads the day (and
     /// rewrites it where a `sev` is not one byte) only when the index does not describe the
-    /// file as it is under the lock.
+    /// file as it is under the lock, or while the index is still being built in the
+    /// background (which then builds it again).
     pub fn score(&mut self, selection: &Selection, rating: u8) -> Result<ScoreReport, Error> {
         let paths = self.day.paths().clone();
-        let index = self.ensure_index()?;
-        let located = scoring::score_located(&paths, rating, |now| {
-            if index.identity() == now {
-                index.locate(selection)
-            } else {
-                Ok(None)
-            }
-        })?;
+        let located = if self.waits_for_background_index() {
+            None
+        } else {
+            let index = self.ensure_index()?;
+            scoring::score_located(&paths, rating, |now| {
+                if index.identity() == now {
+                    index.locate(selection)
+                } else {
+                    Ok(None)
+                }
+            })?
+        };
         let (report, record) = match located {
             Some(scored) => scored,
             None => scoring::score_recorded(&paths, selection, rating)?,
@@ -255,7 +286,16 @@ impl Investigation {
                 return Ok(());
             }
         }
-        self.index = Some(FlowIndex::build(&self.day)?);
+        self.rebuild_index()
+    }
+
+    /// Builds the index again after the day changed under it, unless the background build
+    /// is running (it notices the change and builds again itself).
+    fn rebuild_index(&mut self) -> Result<(), Error> {
+        self.index = None;
+        if !self.index_pending {
+            self.index = Some(FlowIndex::build(&self.day)?);
+        }
         Ok(())
     }
 
@@ -279,7 +319,7 @@ impl Investigation {
                     index.set_severities([at], previous, after);
                 }
             }
-            _ => self.index = Some(FlowIndex::build(&self.day)?),
+            _ => self.rebuild_index()?,
         }
         self.lists = self.day.listbox_values()?;
         Ok(record.changed.len() as u64)
@@ -303,8 +343,7 @@ impl Investigation {
             .day
             .listbox_values()
             .map(|lists| self.lists = lists)
-            .and_then(|()| FlowIndex::build(&self.day))
-            .map(|index| self.index = Some(index))
+            .and_then(|()| self.rebuild_index())
             .err();
         (sort, refresh)
     }

@@ -4,6 +4,7 @@
 //! Callbacks never print (evcxr reads the subprocess's stdout only while a cell runs): every
 //! outcome goes to the status area, and a failure there is an error message, never a panic.
 
+use super::indexing::{IndexSignal, INDEX_WAIT};
 use super::saving::{self, SaveRefused, UploadStatus, Uploads};
 use super::table::compact_table;
 use super::text::{context_html, labelled, preview_summary, rules_html, save_lines, undo_line};
@@ -13,6 +14,7 @@ use crate::day::ListboxValues;
 use crate::views::html::escape;
 use flow_edge_widgets::{Button, ButtonStyle, HBox, Html, RadioButtons, Select, Text, VBox};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The first option of every listbox: nothing chosen.
 pub(crate) const NOTHING: &str = "- Select -";
@@ -20,6 +22,10 @@ pub(crate) const NOTHING: &str = "- Select -";
 const LISTBOX_HEIGHT: &str = "230px";
 /// The legend under the rating.
 const LEGEND: &str = "1 high · 2 medium · 3 low";
+/// The status when the panel is ready.
+const READY: &str = "Pick values or type a quick IP, choose a rating, then Score.";
+/// The status while the index is built in the background.
+const INDEXING: &str = "Indexing the day for previews… (Score works meanwhile.)";
 
 /// The live widgets of one panel. Clones share the widgets.
 #[derive(Clone)]
@@ -35,6 +41,10 @@ pub(super) struct PanelView {
     scored: Html,
     preview_rows: usize,
     scored_rows: usize,
+    /// Whether the background build of the index has ended.
+    indexing: Arc<IndexSignal>,
+    /// How long *Score* waits for that build.
+    index_wait: Duration,
 }
 
 /// A listbox under its heading, in a column of the given width.
@@ -73,13 +83,29 @@ fn status_hint(text: &str) -> String {
     format!("<div class=\"flow-edge-status\">{}</div>", hint_html(text))
 }
 
+/// The status while the index is built: how to start, and that previews come later.
+fn indexing_hint() -> String {
+    format!(
+        "<div class=\"flow-edge-status\">{}{}</div>",
+        hint_html(READY),
+        hint_html(INDEXING)
+    )
+}
+
 fn hint_html(text: &str) -> String {
     format!("<div style=\"color:#666\">{}</div>", escape(text))
 }
 
 impl PanelView {
     /// Builds the widgets and wires the callbacks to `state` and the upload slot.
-    pub fn build(state: &Shared, uploads: &Arc<Uploads>, options: &PanelOptions) -> PanelView {
+    /// The index is not needed to show it: what needs the index shows once it is ready
+    /// ([`PanelView::index_ready`]).
+    pub fn build(
+        state: &Shared,
+        uploads: &Arc<Uploads>,
+        indexing: &Arc<IndexSignal>,
+        options: &PanelOptions,
+    ) -> PanelView {
         let (src_column, src) = listbox_column("Source IP", "22%");
         let (dst_column, dst) = listbox_column("Dest IP", "22%");
         let (sport_column, sport) = listbox_column("Src Port", "12%");
@@ -123,9 +149,11 @@ impl PanelView {
             actions.widget(),
         ]);
         row.layout().set_width("100%");
-        let status = Html::new(status_hint(
-            "Pick values or type a quick IP, choose a rating, then Score.",
-        ));
+        let status = Html::new(if indexing.is_done() {
+            status_hint(READY)
+        } else {
+            indexing_hint()
+        });
         let preview = Html::new("");
         let scored = Html::new("");
         // The network context's note and skipped lines, once, above the listboxes.
@@ -156,6 +184,8 @@ impl PanelView {
             scored,
             preview_rows: options.preview_rows,
             scored_rows: options.scored_rows,
+            indexing: Arc::clone(indexing),
+            index_wait: INDEX_WAIT,
         };
         view.refill(state);
         view.show_scored(state);
@@ -227,6 +257,22 @@ impl PanelView {
             .and_then(|index| u8::try_from(index + 1).ok())
     }
 
+    /// The status line's text.
+    #[cfg(test)]
+    pub fn status_text(&self) -> String {
+        self.status.value()
+    }
+
+    /// Runs on the index thread once the index is built: shows what waited for it, and
+    /// takes the indexing note off the status (unless an outcome replaced it already).
+    pub fn index_ready(&self, state: &Shared) {
+        if self.status.value() == indexing_hint() {
+            self.status.set_value(status_hint(READY));
+        }
+        self.show_preview(state);
+        self.show_scored(state);
+    }
+
     /// Refreshes everything from the state (after an operation made from code).
     pub fn refresh(&self, state: &Shared) {
         self.refill(state);
@@ -246,6 +292,13 @@ impl PanelView {
     }
 
     fn score(&self, state: &Shared) {
+        if !self.indexing.is_done() {
+            self.status.set_value(status_hint(&format!(
+                "Scoring: waiting for the index (at most {} s)…",
+                self.index_wait.as_secs()
+            )));
+            self.indexing.wait(self.index_wait);
+        }
         let result = {
             let mut investigation = lock(state);
             let selection = self.selection(investigation.lists());
@@ -335,6 +388,8 @@ impl PanelView {
         let nothing_chosen = selection == Selection::default();
         let html = if nothing_chosen {
             String::new()
+        } else if investigation.waits_for_background_index() {
+            hint_html("Preview after indexing…")
         } else {
             match investigation.preview(&selection, self.preview_rows) {
                 Ok(preview) => format!(
@@ -352,6 +407,12 @@ impl PanelView {
 
     fn show_scored(&self, state: &Shared) {
         let mut investigation = lock(state);
+        if investigation.waits_for_background_index() {
+            let mut html = hint_html("Scored so far: counted once the day is indexed…");
+            html.push_str(&log_html(investigation.log()));
+            self.scored.set_value(html);
+            return;
+        }
         let html = match (
             investigation.severity_counts(),
             investigation.scored_page(self.scored_rows),
@@ -360,20 +421,7 @@ impl PanelView {
                 let mut html = format!(
                     "<div style=\"margin-top:8px\"><b>Scored so far:</b> {high} high, {medium} medium, {low} low; {unscored} unscored</div>"
                 );
-                let log = investigation.log();
-                if !log.is_empty() {
-                    html.push_str("<ul style=\"margin:2px 0\">");
-                    for entry in log {
-                        let undone = if entry.undone { " (undone)" } else { "" };
-                        html.push_str(&format!(
-                            "<li>{}: rating {}, {} rows{undone}</li>",
-                            escape(&entry.selection),
-                            entry.rating,
-                            entry.rows
-                        ));
-                    }
-                    html.push_str("</ul>");
-                }
+                html.push_str(&log_html(investigation.log()));
                 if page.matched > 0 {
                     html.push_str(&compact_table(&page, "scored connections"));
                 }
@@ -383,6 +431,25 @@ impl PanelView {
         };
         self.scored.set_value(html);
     }
+}
+
+/// The scorings made from the panel, as a list (empty before the first).
+fn log_html(log: &[super::LoggedScoring]) -> String {
+    if log.is_empty() {
+        return String::new();
+    }
+    let mut html = String::from("<ul style=\"margin:2px 0\">");
+    for entry in log {
+        let undone = if entry.undone { " (undone)" } else { "" };
+        html.push_str(&format!(
+            "<li>{}: rating {}, {} rows{undone}</li>",
+            escape(&entry.selection),
+            entry.rating,
+            entry.rows
+        ));
+    }
+    html.push_str("</ul>");
+    html
 }
 
 #[cfg(test)]
@@ -418,7 +485,7 @@ mod tests {
             interactive: true,
             ..PanelOptions::default()
         };
-        let view = PanelView::build(&state, &Uploads::new(), &options);
+        let view = PanelView::build(&state, &Uploads::new(), &IndexSignal::new(true), &options);
         (view.root.child_ids(), view)
     }
 
@@ -503,5 +570,59 @@ mod tests {
             "{shown}"
         );
         assert!(!shown.contains("Uploading"), "{shown}");
+    }
+
+    #[test]
+    fn while_indexing_the_preview_waits_and_a_scoring_is_logged_then_both_show() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("flow_scores.csv"),
+            generate_bytes(&DaySpec::new(2000, 5)),
+        )
+        .unwrap();
+        let day = Day::open(dir.path()).unwrap();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let options = PanelOptions {
+            upload: UploadSettings {
+                spot_conf: Some(dir.path().join("no-spot.conf")),
+                ..UploadSettings::default()
+            },
+            interactive: true,
+            ..PanelOptions::default()
+        };
+        let panel = day
+            .open_panel(options, move || {
+                let _ = held.recv();
+            })
+            .unwrap();
+        let mut view = panel.view.clone().expect("live widgets");
+        view.index_wait = Duration::ZERO;
+        let choose_first_source = |view: &PanelView| {
+            view.listboxes[0].set_index(Some(1));
+            view.show_preview(&panel.state);
+        };
+
+        choose_first_source(&view);
+        assert_eq!(view.preview.value(), hint_html("Preview after indexing…"));
+        view.rating.set_index(Some(1));
+        view.score(&panel.state);
+        let status = view.status.value();
+        assert!(status.contains("matching connections scored"), "{status}");
+        let scored = view.scored.value();
+        assert!(
+            scored.contains("counted once the day is indexed"),
+            "{scored}"
+        );
+        assert!(scored.contains("<li>source IP "), "{scored}");
+
+        choose_first_source(&view);
+        release.send(()).unwrap();
+        assert!(panel.wait_for_index(Duration::from_secs(60)));
+        assert!(view.preview.value().contains("<b>Preview:</b>"));
+        let scored = view.scored.value();
+        assert!(scored.contains("<b>Scored so far:</b>"), "{scored}");
+        assert!(scored.contains("<li>source IP "), "{scored}");
+        // The scoring's outcome stays: only the indexing note is cleared.
+        assert_eq!(view.status.value(), status);
     }
 }

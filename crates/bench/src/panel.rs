@@ -6,8 +6,14 @@
 //!
 //! ```text
 //! cargo run --release -p flow-edge-bench --bin flow-edge-panel-bench -- \
-//!     [--sizes 10000,1000000] [--work bench/out/panel]
+//!     [--sizes 10000,1000000] [--work bench/out/panel] [--open]
 //! ```
+//!
+//! With `--open` it measures opening instead: five opens of a fresh copy of each day with
+//! live widgets, the median time from `panel_with` to a usable panel (the four listboxes
+//! filled, Score enabled), then until the preview index is ready, and a scoring right after;
+//! and, on another fresh copy, what the opening is made of (the rules pass, the listbox
+//! fill, the index build).
 //!
 //! The browser side (click to status, Run All to a usable panel) is measured by
 //! `bench/panel_browser.mjs`.
@@ -17,7 +23,7 @@ mod sizes;
 
 use flow_edge::panel::{PanelOptions, UploadSettings};
 use flow_edge::synthetic::{generate, DaySpec};
-use flow_edge::{Day, Selection};
+use flow_edge::{ApplyOptions, Day, RuleSet, Selection};
 use sizes::parse_sizes;
 use std::fs;
 use std::io::BufWriter;
@@ -28,15 +34,21 @@ use std::time::{Duration, Instant};
 struct Options {
     sizes: Vec<usize>,
     work: PathBuf,
+    open: bool,
 }
 
 fn parse_options(arguments: &[String]) -> Result<Options, String> {
     let mut options = Options {
         sizes: vec![10_000, 1_000_000],
         work: Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/out/panel"),
+        open: false,
     };
     let mut rest = arguments.iter();
     while let Some(flag) = rest.next() {
+        if flag == "--open" {
+            options.open = true;
+            continue;
+        }
         let value = rest.next().ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--sizes" => options.sizes = parse_sizes(value)?,
@@ -91,11 +103,10 @@ fn timed<T>(work: impl FnOnce() -> T) -> (T, Duration) {
     (value, started.elapsed())
 }
 
-/// One row of the results table.
-fn measure(size: usize, work: &Path) -> Result<String, String> {
-    let dir = work.join(format!("day-{size}"));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+/// Writes a seeded day of `size` rows into a fresh `dir`, flushed to disk.
+fn generate_day(size: usize, dir: &Path) -> Result<(), String> {
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let file = fs::File::create(dir.join("flow_scores.csv")).map_err(|e| e.to_string())?;
     let mut out = BufWriter::new(file);
     generate(&DaySpec::new(size, 1), &mut out).map_err(|e| e.to_string())?;
@@ -103,17 +114,91 @@ fn measure(size: usize, work: &Path) -> Result<String, String> {
     // scoring in place flushes the file, which would otherwise write the whole new day.
     let file = out.into_inner().map_err(|e| e.to_string())?;
     file.sync_all().map_err(|e| e.to_string())?;
-    drop(file);
+    Ok(())
+}
 
-    let day = Day::open(&dir).map_err(|e| e.to_string())?;
-    let options = PanelOptions {
+/// A fresh copy of the day in `pristine`, flushed to disk, as `dir`.
+fn copy_day(pristine: &Path, dir: &Path) -> Result<Day, String> {
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let to = dir.join("flow_scores.csv");
+    fs::copy(pristine.join("flow_scores.csv"), &to).map_err(|e| e.to_string())?;
+    fs::File::open(&to)
+        .and_then(|file| file.sync_all())
+        .map_err(|e| e.to_string())?;
+    Day::open(dir).map_err(|e| e.to_string())
+}
+
+fn panel_options(dir: &Path, interactive: bool) -> PanelOptions {
+    PanelOptions {
         upload: UploadSettings {
             spot_conf: Some(dir.join("no-spot.conf")),
             ..UploadSettings::default()
         },
-        interactive: false,
+        interactive,
         ..PanelOptions::default()
-    };
+    }
+}
+
+/// Opens of a fresh copy timed per size.
+const OPENS: usize = 5;
+
+/// One row of the opening table.
+fn measure_open(size: usize, work: &Path) -> Result<String, String> {
+    let pristine = work.join(format!("day-{size}"));
+    generate_day(size, &pristine)?;
+    let run = work.join(format!("open-{size}"));
+    let (mut usable, mut ready, mut scores) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..OPENS {
+        let day = copy_day(&pristine, &run)?;
+        let (panel, open) = timed(|| day.panel_with(panel_options(&run, true)));
+        let panel = panel.map_err(|e| e.to_string())?;
+        let (_, index) = timed(|| panel.wait_for_index(Duration::from_secs(60)));
+        let first = Selection::new().src_ip(panel.lists().src_ips[0].clone());
+        let (report, score) = timed(|| panel.score(&first, 1));
+        report.map_err(|e| e.to_string())?;
+        usable.push(open);
+        ready.push(open + index);
+        scores.push(score);
+    }
+    for list in [&mut usable, &mut ready, &mut scores] {
+        list.sort();
+    }
+    // What opening is made of, one part at a time on a fresh copy.
+    let day = copy_day(&pristine, &run)?;
+    let (rules, rules_took) =
+        timed(|| flow_edge::apply_rules(&day, &RuleSet::original(), ApplyOptions::default()));
+    rules.map_err(|e| e.to_string())?;
+    let (lists, lists_took) = timed(|| day.listbox_values());
+    let lists = lists.map_err(|e| e.to_string())?;
+    let mut options = panel_options(&run, false);
+    options.rules_on_open = false;
+    let panel = day.panel_with(options).map_err(|e| e.to_string())?;
+    let first = Selection::new().src_ip(lists.src_ips[0].clone());
+    let (built, index_took) = timed(|| panel.preview(&first));
+    built.map_err(|e| e.to_string())?;
+    drop(panel);
+    fs::remove_dir_all(&run).map_err(|e| e.to_string())?;
+    fs::remove_dir_all(&pristine).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "| {size} | {} ({}–{}) | {} | {} | {} | {} | {} |",
+        millis(percentile(&usable, 0.5)),
+        millis(usable[0]),
+        millis(usable[OPENS - 1]),
+        millis(percentile(&ready, 0.5)),
+        millis(percentile(&scores, 0.5)),
+        millis(rules_took),
+        millis(lists_took),
+        millis(index_took),
+    ))
+}
+
+/// One row of the results table.
+fn measure(size: usize, work: &Path) -> Result<String, String> {
+    let dir = work.join(format!("day-{size}"));
+    generate_day(size, &dir)?;
+    let day = Day::open(&dir).map_err(|e| e.to_string())?;
+    let options = panel_options(&dir, false);
     let (panel, open) = timed(|| day.panel_with(options));
     let panel = panel.map_err(|e| e.to_string())?;
     let lists = panel.lists();
@@ -191,6 +276,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if options.open {
+        println!("| rows | open to usable panel ms, p50 (min–max) | open to index ready ms, p50 | score right after ms, p50 | rules pass ms | listbox fill ms | index build ms |");
+        println!("|---:|---:|---:|---:|---:|---:|---:|");
+        for size in options.sizes {
+            match measure_open(size, &options.work) {
+                Ok(line) => println!("{line}"),
+                Err(error) => {
+                    eprintln!("flow-edge-panel-bench: {size} rows: {error}");
+                    return ExitCode::from(1);
+                }
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
     println!("| rows | file MiB | panel open ms | index build ms | index MiB | previews | preview p50 ms | preview p95 ms | preview max ms | score from panel ms | preview after score ms | undo ms | peak RSS MiB |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for size in options.sizes {
