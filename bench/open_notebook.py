@@ -1,0 +1,194 @@
+"""Opening the Edge Investigation notebook: kernel start to a usable panel, cold and warm.
+
+Each *open* starts the installed `flow-edge` kernel in the notebook's folder (as JupyterLab
+does), sends every code cell at once (Run All queues them the same way) and timestamps, from
+the moment the kernel is started:
+
+  * ready:   the kernel answers kernel_info;
+  * cell N:  the execute_reply of each code cell;
+  * usable:  the panel is shown (its display_data arrived), its four listboxes hold values
+             beyond "- Select -" and its Score button exists and is enabled (widget states
+             from comm_open and comm_msg updates, as the browser would render them);
+  * idle:    the last cell finished (a click sent before that waits behind the cells).
+
+The build cache (`flow-edge-kernel cache`) lives under XDG_CACHE_HOME; the benchmark gives the
+kernel a folder of its own. `--cache empty` empties it before every open (cold: `:dep
+flow_edge` compiles the library and its dependencies); `--cache warm` (the default) keeps it,
+so the first open of a fresh folder is cold and the next ones are warm, unless `--warm-first`
+runs `flow-edge-kernel install --prefix <venv>` into it first (as installing does).
+
+    scripts/make-demo-tree /var/tmp/day-1m 1000000
+    .venv/bin/python bench/open_notebook.py /var/tmp/day-1m/ipynb/flow/20160708/Edge_Investigation.ipynb \
+        --opens 4 [--cache empty|warm] [--cache-home DIR] [--warm-first] [--json FILE]
+
+The day's files are put back before each open (with the backup `flow_scores_bu.csv` made, as
+a first open makes it), so every open does the same work: the panel's rules score the day's
+unscored matches and rewrite it, as on the first open of a day.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+NOTHING = "- Select -"
+
+
+class WidgetStates:
+    """The widget models the kernel opened, with every update applied."""
+
+    def __init__(self):
+        self.models = {}
+
+    def observe(self, msg):
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "comm_open":
+            self.models[content["comm_id"]] = dict(content["data"].get("state", {}))
+        elif kind == "comm_msg" and content["comm_id"] in self.models:
+            data = content["data"]
+            if data.get("method") == "update":
+                self.models[content["comm_id"]].update(data.get("state", {}))
+
+    def panel_usable(self):
+        selects = [m for m in self.models.values() if m.get("_model_name") == "SelectModel"]
+        filled = [m for m in selects if [o for o in m.get("_options_labels", []) if o != NOTHING]]
+        scores = [
+            m
+            for m in self.models.values()
+            if m.get("_model_name") == "ButtonModel" and m.get("description") == "Score"
+        ]
+        return len(filled) >= 4 and any(not m.get("disabled", False) for m in scores)
+
+
+def load_average():
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def open_once(notebook: Path, kernel_name: str, env: dict, timeout: float) -> dict:
+    """One open: start the kernel, Run All, return the timeline in seconds from the start."""
+    nb = nbformat.read(notebook, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code"]
+    load_before = load_average()
+    started = time.monotonic()
+    km = KernelManager(kernel_name=kernel_name)
+    km.start_kernel(cwd=str(notebook.parent), env=env)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        timeline = {"ready": time.monotonic() - started}
+        ids = {kc.execute(cell.source): cell.get("id", str(i)) for i, cell in enumerate(cells)}
+        pending = dict(ids)
+        widgets = WidgetStates()
+        panel_shown = False
+        deadline = started + timeout
+        errors = []
+        while pending or "usable" not in timeline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                models = [m for m in widgets.models.values() if m.get("_model_name") in ("SelectModel", "ButtonModel")]
+                raise TimeoutError(f"open not finished after {timeout} s: {timeline} {models}")
+            try:
+                msg = kc.get_iopub_msg(timeout=min(remaining, 1.0))
+            except Exception:
+                msg = None
+            while True:
+                try:
+                    reply = kc.get_shell_msg(timeout=0)
+                except Exception:
+                    break
+                parent = reply["parent_header"].get("msg_id")
+                if parent in pending:
+                    timeline[f"cell {pending.pop(parent)}"] = time.monotonic() - started
+                    if reply["content"]["status"] != "ok":
+                        errors.append(reply["content"])
+            if msg is None:
+                continue
+            widgets.observe(msg)
+            if msg["msg_type"] == "display_data" and WIDGET_VIEW in msg["content"]["data"]:
+                panel_shown = True
+            if "usable" not in timeline and panel_shown and widgets.panel_usable():
+                timeline["usable"] = time.monotonic() - started
+        if errors:
+            raise RuntimeError(f"cells failed: {errors}")
+        timeline["idle"] = max(v for k, v in timeline.items() if k.startswith("cell "))
+        timeline["load"] = f"{load_before} -> {load_average()}"
+        return timeline
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+
+
+def day_folder(notebook: Path) -> Path:
+    """<oa>/ipynb/flow/<date>/ -> <oa>/data/flow/<date>/."""
+    date_dir = notebook.parent
+    return date_dir.parents[2] / "data" / "flow" / date_dir.name
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebook", type=Path)
+    parser.add_argument("--opens", type=int, default=3)
+    parser.add_argument("--cache", choices=["empty", "warm"], default="warm")
+    parser.add_argument("--cache-home", type=Path, help="XDG_CACHE_HOME for the kernel (default: a new folder)")
+    parser.add_argument("--warm-first", action="store_true", help="run `flow-edge-kernel install` into the cache first")
+    parser.add_argument("--evcxr-tmpdir", type=Path, help="set EVCXR_TMPDIR (a folder of the user's choice)")
+    parser.add_argument("--kernel", default="flow-edge")
+    parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--json", type=Path, help="append each open's timeline to this file")
+    args = parser.parse_args()
+
+    notebook = args.notebook.resolve()
+    day = day_folder(notebook)
+    pristine = Path(tempfile.mkdtemp(prefix="open-notebook-day-"))
+    shutil.copytree(day, pristine / "day")
+    backup = pristine / "day" / "flow_scores_bu.csv"
+    if not backup.exists():
+        shutil.copyfile(pristine / "day" / "flow_scores.csv", backup)
+    cache_home = args.cache_home or Path(tempfile.mkdtemp(prefix="open-notebook-cache-"))
+    cache_home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache_home))
+    env.pop("EVCXR_TMPDIR", None)
+    if args.evcxr_tmpdir:
+        args.evcxr_tmpdir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        env["EVCXR_TMPDIR"] = str(args.evcxr_tmpdir)
+    spec = KernelSpecManager().get_kernel_spec(args.kernel)
+    if args.warm_first:
+        prefix = Path(sys.prefix)
+        t = time.monotonic()
+        subprocess.run([spec.argv[0], "install", "--prefix", str(prefix)], check=True, env=dict(env, **spec.env))
+        print(f"install (warming the cache): {time.monotonic() - t:.1f} s", file=sys.stderr)
+    try:
+        for n in range(args.opens):
+            if args.cache == "empty":
+                shutil.rmtree(cache_home / "flow-edge", ignore_errors=True)
+                if args.evcxr_tmpdir:
+                    shutil.rmtree(args.evcxr_tmpdir)
+                    args.evcxr_tmpdir.mkdir(mode=0o700)
+            shutil.rmtree(day)
+            shutil.copytree(pristine / "day", day)
+            timeline = open_once(notebook, args.kernel, env, args.timeout)
+            timeline["open"] = n + 1
+            timeline["cache"] = args.cache
+            print(json.dumps(timeline), flush=True)
+            if args.json:
+                with args.json.open("a") as out:
+                    out.write(json.dumps(timeline) + "\n")
+    finally:
+        shutil.rmtree(day)
+        shutil.copytree(pristine / "day", day)
+        shutil.rmtree(pristine)
+
+
+if __name__ == "__main__":
+    main()
