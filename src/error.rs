@@ -52,6 +52,18 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The journal of an in-place change a crash interrupted does not fit the file it is
+    /// about: something other than flow-edge changed or replaced `flow_scores.csv` since, so
+    /// recovery refuses to write the journal's bytes into it and every writer stops there
+    /// until someone who knows what happened decides.
+    JournalMismatch {
+        /// The journal file.
+        journal: PathBuf,
+        /// The file it is about.
+        file: PathBuf,
+        /// What does not fit.
+        reason: String,
+    },
     /// The day's lock stayed taken for as long as the operation was allowed to wait
     /// ([`crate::DayPaths::lock_wait`]): another operation is under way, or stuck.
     Locked {
@@ -299,6 +311,18 @@ impl fmt::Display for Error {
                 "{}: recovery journal of an interrupted operation is unreadable ({reason}); \
                  nothing was changed",
                 path.display()
+            ),
+            Error::JournalMismatch {
+                journal,
+                file,
+                reason,
+            } => write!(
+                f,
+                "{}: the journal of an interrupted scoring or undo does not fit {} ({reason}), \
+                 so that file was changed by something other than flow-edge since; nothing was \
+                 changed (compare the file with flow_scores_bu.csv, then remove the journal)",
+                journal.display(),
+                file.display()
             ),
             Error::Locked {
                 path,

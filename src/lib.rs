@@ -25,7 +25,8 @@
 //! * [`Schema`] and [`Column`]: columns are found by header name, in any order,
 //!   20- or 22-column files, unknown columns kept.
 //! * [`Row`]: the decoded view of one row, with its line number for errors.
-//! * [`Day::update_severities`]: the one write path. Scoring and rules use it.
+//! * [`Day::update_severities`]: the write path that rewrites the day (rules
+//!   use it; scoring writes its bytes in place, see below).
 //! * [`Error`]: one error type; content errors name file, line and column.
 //! * [`Panel`] (`day.panel()`): the notebook's scoring panel, live widgets under the
 //!   flow-edge kernel, the listbox values and method calls in the evcxr REPL
@@ -33,23 +34,45 @@
 //!
 //! ## Data safety
 //!
-//! Rows are copied byte for byte; only the `sev` field of changed rows is
-//! rewritten. Every write goes to a temporary file, is fsynced, and replaces
+//! A crash at any instant leaves the day as it was before an operation or as
+//! it is after it, never between; what recovery found is told
+//! ([`Day::recovery_notes`], warnings from the command line). One writer at a
+//! time holds an advisory lock on `flow_scores.csv.lock` (across processes),
+//! recovers whatever a crash interrupted, and re-reads the file under it, so
+//! two notebooks scoring at once both get their scorings in.
+//!
+//! *Scoring and undo write in place.* A severity is one byte: a scoring
+//! writes the rated rows' `sev` bytes where they are, an undo writes the old
+//! ones back, and nothing else of the day is written. A scoring also appends
+//! the rows to the feedback file. Before either file is touched, a journal
+//! (`flow_scores.csv.journal`) listing every byte's offset, old and new value,
+//! and the feedback file's length to come back to, is written, sealed with a
+//! checksum and fsynced with its folder; once both files are fsynced, its seal
+//! is overwritten with `closed` (fsynced) and it is removed. A crash before the
+//! seal touched nothing; between seal and close, the next writer rolls an
+//! interrupted scoring back (old bytes, feedback cut back to its length) and
+//! finishes an interrupted undo (which the sealed journal decided); after the
+//! close, it only removes the journal. So a scoring is in both files or in
+//! neither, each completed scoring is in the feedback file once, and the
+//! feedback file never keeps a torn line. A matching `sev` that is not one
+//! byte (written in quotes) makes the scoring rewrite the day instead, as
+//! below.
+//!
+//! *Every other change writes a new version.* Rules, save-and-sort and restore
+//! copy rows byte for byte to a temporary file, fsync it and replace
 //! `flow_scores.csv` by an atomic rename, so a crash leaves the old or the new
-//! version, never a mix. One writer at a time holds an advisory lock on
-//! `flow_scores.csv.lock` (across processes) and re-reads the file under it,
-//! so two notebooks scoring at once both get their scorings in. Readers do
-//! not lock: they always see one whole version. A scoring also appends to the
-//! feedback file; a journal (`flow_scores.csv.journal`, written and fsynced
-//! before the append, marked "prepared" before the rename, removed after it)
-//! lets the next open or write finish or roll back an interrupted scoring:
-//! before "prepared" the feedback file is truncated back to its recorded
-//! length and `.tmp` removed; after it the rename is completed. So a scoring
-//! is in both files or in neither, and the feedback file never keeps a torn
-//! line. Sorting and restoring change one file only and need no journal;
-//! their stale temporaries are removed by the next writer. What recovery
-//! found is told ([`Day::recovery_notes`], warnings from the command line);
-//! a feedback file removed since the interruption is noted, not an error.
+//! version. Rules that feed back use the journal's older form (written before
+//! the append, marked "prepared" before the rename).
+//!
+//! *Readers never see a change half made.* Every read (listboxes, rows,
+//! heuristics, the panel's index) holds a shared `flock` on the
+//! `flow_scores.csv` it opened for as long as it reads, and a change in place
+//! holds it exclusive while it writes, so each read sees one state; writers
+//! that rename do not wait for readers, who keep reading the version they
+//! opened. A read that finds a journal a crash left reads the flows as
+//! recovery will leave them (the journal's bytes laid over the file's) and
+//! says recovery is pending. See `src/io/lock.rs` and
+//! `src/day/recovery/patch_journal.rs`.
 //!
 //! ## Shared days
 //!
@@ -59,10 +82,11 @@
 //! `flow_scores.csv`. A `flow_scores.csv` that is a symbolic link is refused
 //! by every writer ([`Error::LinkedFile`]): renaming over it would replace
 //! the link. [`Day::open_read_only`] needs read access only and writes
-//! nothing: it takes the lock shared, only while it picks the version to
-//! read (the one recovery of an interrupted operation would leave). Every
-//! wait for the lock is bounded ([`DayPaths::lock_wait`], 30 s by default);
-//! [`Error::Locked`] names the holder's pid, command and time held.
+//! nothing: it takes the day's lock shared, only while it picks the version
+//! to read (the one recovery of an interrupted operation would leave), then
+//! the flows' own lock as every read does. Every wait for a lock is bounded
+//! ([`DayPaths::lock_wait`], 30 s by default); [`Error::Locked`] names the
+//! holder's pid, command and time held.
 //!
 //! ## The feedback file
 //!
@@ -91,8 +115,9 @@
 //! * A field holding a double quote, tab or line break is fed back (the
 //!   original's feedback writer raised in the middle of the append, leaving
 //!   the feedback half written and the flow file unscored).
-//! * Files are replaced atomically, under a lock, with fsync (the original
-//!   copied over them with `shutil.copyfile`).
+//! * Files are changed under a lock, with fsync, in place under a journal or
+//!   replaced atomically (the original copied over them with
+//!   `shutil.copyfile`).
 //! * A scoring that matches nothing changes no file (the original rewrote the
 //!   flow file and created the feedback file with its header).
 //! * Bad input is an error with its position, and nothing changes.

@@ -320,6 +320,29 @@ fn undo_gives_back_both_files_byte_for_byte() {
 }
 
 #[test]
+fn a_score_click_and_its_undo_write_into_the_days_own_file() {
+    use std::os::unix::fs::MetadataExt;
+    let (_oa, day) = oa_day(2000);
+    let file_at = |path: &Path| {
+        let meta = fs::metadata(path).unwrap();
+        (meta.dev(), meta.ino())
+    };
+    let flow = &day.paths().flow;
+    let (file, before) = (file_at(flow), bytes(flow));
+    let panel = panel(&day);
+    let port = panel.lists().dports[0].clone();
+    let report = panel.score(&Selection::new().dport(port), 2).unwrap();
+    assert!(report.scored > 50);
+    assert_eq!(file_at(flow), file, "the scoring replaced the day's file");
+    let after = bytes(flow);
+    let changed = before.iter().zip(&after).filter(|(a, b)| a != b).count();
+    assert_eq!(changed as u64, report.scored);
+    panel.undo().unwrap();
+    assert_eq!(file_at(flow), file, "the undo replaced the day's file");
+    assert_eq!(bytes(flow), before);
+}
+
+#[test]
 fn undo_of_the_first_scoring_removes_the_feedback_file_it_created() {
     let (_oa, day) = oa_day(200);
     let flow = bytes(&day.paths().flow);

@@ -255,26 +255,26 @@ pub(crate) struct FlowReader<R> {
 const READ_BUFFER: usize = 256 * 1024;
 
 impl FlowReader<File> {
-    /// Opens a flow file for one pass (the panel's index reads the whole day this way).
-    #[cfg(feature = "panel")]
-    pub fn open(path: &Path) -> Result<FlowReader<File>, Error> {
-        let file = File::open(path).map_err(|e| Error::io(path, "opening for reading", e))?;
-        Ok(FlowReader::new(file, path, READ_BUFFER))
-    }
-
     /// Opens a flow file for reading only its first rows.
     pub fn open_small(path: &Path) -> Result<FlowReader<File>, Error> {
         let file = File::open(path).map_err(|e| Error::io(path, "opening for reading", e))?;
         Ok(FlowReader::small(file, path))
     }
-
-    /// Reads only the first rows of the open flow file `file` (`path` names it in errors).
-    pub fn small(file: File, path: &Path) -> FlowReader<File> {
-        FlowReader::new(file, path, 16 * 1024)
-    }
 }
 
 impl<R: Read> FlowReader<R> {
+    /// Reads a whole flow file from `source` in one pass (the panel's index reads the whole
+    /// day this way; `path` names it in errors).
+    #[cfg(feature = "panel")]
+    pub fn whole(source: R, path: &Path) -> FlowReader<R> {
+        FlowReader::new(source, path, READ_BUFFER)
+    }
+
+    /// Reads only the first rows of a flow file from `source` (`path` names it in errors).
+    pub fn small(source: R, path: &Path) -> FlowReader<R> {
+        FlowReader::new(source, path, 16 * 1024)
+    }
+
     pub fn new(source: R, path: &Path, buffer_size: usize) -> FlowReader<R> {
         FlowReader {
             source,

@@ -25,6 +25,7 @@ use crate::csv::row::Row;
 use crate::csv::schema::Schema;
 use crate::day::recovery::scoring_journal::FeedbackBefore;
 use crate::error::{Error, Position, Problem};
+use crate::io::crash_point;
 use crate::io::durable::write_to;
 use crate::io::ownership::{create_new_like, Ownership};
 use std::fs::{File, OpenOptions};
@@ -232,7 +233,10 @@ impl FeedbackWriter {
             .out
             .into_inner()
             .map_err(|e| Error::io(&self.path, "writing", e.into_error()))?;
+        crash_point::reached();
         file.sync_all()
-            .map_err(|e| Error::io(&self.path, "flushing to disk", e))
+            .map_err(|e| Error::io(&self.path, "flushing to disk", e))?;
+        crash_point::reached();
+        Ok(())
     }
 }

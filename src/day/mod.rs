@@ -1,6 +1,7 @@
 //! A day of flows: opening it, reading it, and every operation on it.
 
 pub(crate) mod feedback;
+pub(crate) mod in_place;
 pub(crate) mod paths;
 pub(crate) mod recovery;
 pub(crate) mod scoring;
@@ -9,7 +10,7 @@ pub(crate) mod sort;
 pub(crate) mod undo;
 pub(crate) mod update;
 
-use crate::csv::blocks::BlockReader;
+use crate::csv::blocks::{BlockReader, BLOCK};
 use crate::csv::records::FlowReader;
 use crate::csv::row::Row;
 use crate::csv::schema::{Column, Schema};
@@ -22,12 +23,16 @@ use crate::error::Error;
 use crate::io::durable::{
     create_temporary, finish_temporary, remove_if_present, replace, write_to,
 };
+use crate::io::identity::FileIdentity;
+use crate::io::mapped::FileBytes;
 use crate::io::ownership::{create_new_like, Ownership};
+use crate::io::patch::OverlaidRead;
 pub use scoring::ScoreReport;
 use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 pub use undo::{ScoringRecord, UndoError};
 
@@ -39,18 +44,21 @@ pub struct Day {
     schema: Schema,
     /// What recovery found when the day was opened.
     notes: Vec<RecoveryNote>,
-    access: Access,
+    /// Opened with [`Day::open_read_only`].
+    read_only: bool,
 }
 
-/// How a day was opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
-    /// By a writer: recovered and backed up; reads open `flow_scores.csv` without locking
-    /// (writers replace it by rename, so an open file is always one whole version).
-    Write,
-    /// To read only: nothing recovered or written; each read picks the version recovery
-    /// would leave, under the shared lock.
-    Read,
+/// The flows open for one whole read, as recovery will leave them (see
+/// [`crate::day::recovery::current_version`]): no change in place happens while it is open.
+pub(crate) struct Reading {
+    /// The bytes, from the start of the file.
+    pub source: OverlaidRead<File>,
+    /// The file read, for errors.
+    pub path: PathBuf,
+    /// Which version of it.
+    // Read only by the panel, whose index says which version it describes.
+    #[cfg_attr(not(feature = "panel"), allow(dead_code))]
+    pub identity: FileIdentity,
 }
 
 /// The distinct values offered by the four listboxes.
@@ -86,12 +94,13 @@ impl Day {
     }
 
     /// Opens the day in `dir` to read it only, for listboxes, heuristics and connections:
-    /// needs read access only and writes nothing (no recovery, no backup). It holds the day's
-    /// shared lock only while it picks the version to read, so writers are held up for an
-    /// instant at most. An operation a crash interrupted is left for the next writer to
-    /// recover; reads see the flows as that recovery will leave them, and
-    /// [`Day::recovery_notes`] says it is pending. The write methods still work where the
-    /// caller may write (they lock and recover first, as always).
+    /// needs read access only and writes nothing (no recovery, no backup). Each read holds
+    /// the day's shared lock only while it picks the version to read, and that version's own
+    /// lock for as long as it reads (see [`Day::for_each_row`]). An operation a crash
+    /// interrupted is left for the next writer to recover; reads see the flows as that
+    /// recovery will leave them, and [`Day::recovery_notes`] says it is pending. The write
+    /// methods still work where the caller may write (they lock and recover first, as
+    /// always).
     pub fn open_read_only(dir: impl AsRef<Path>) -> Result<Day, Error> {
         Day::open_paths_read_only(DayPaths::for_day_folder(dir.as_ref()))
     }
@@ -107,7 +116,7 @@ impl Day {
             paths,
             schema,
             notes: current.pending.into_iter().collect(),
-            access: Access::Read,
+            read_only: true,
         })
     }
 
@@ -124,7 +133,7 @@ impl Day {
             settings,
             schema,
             notes: recovered.notes,
-            access: Access::Write,
+            read_only: false,
         })
     }
 
@@ -140,7 +149,7 @@ impl Day {
     /// that nothing be written, so callers that would write on their own account (the
     /// panel's rules) leave the day alone.
     pub fn is_read_only(&self) -> bool {
-        self.access == Access::Read
+        self.read_only
     }
 
     /// The day's settings.
@@ -174,31 +183,35 @@ impl Day {
         &self.schema
     }
 
-    /// The flows to read, open (see [`Access`]), and the path that names them in errors.
-    fn flows(&self) -> Result<(File, PathBuf), Error> {
-        match self.access {
-            Access::Write => {
-                let path = &self.paths.flow;
-                let file =
-                    File::open(path).map_err(|e| Error::io(path, "opening for reading", e))?;
-                Ok((file, path.clone()))
-            }
-            Access::Read => {
-                let current = current_version(&self.paths)?;
-                Ok((current.file, current.path))
-            }
-        }
+    /// The flows open for one whole read (see [`Reading`]).
+    pub(crate) fn read_flows(&self) -> Result<Reading, Error> {
+        let current = current_version(&self.paths)?;
+        Ok(Reading {
+            identity: FileIdentity::of_file(&current.file, &current.path)?,
+            source: OverlaidRead::new(current.file, current.overlay),
+            path: current.path,
+        })
     }
 
     /// Calls `visit` with every data row, in file order, in constant memory.
-    /// Reads one open version: writers replace the file by atomic rename, so a
-    /// pass always sees one whole version, and does not hold them up.
+    ///
+    /// The whole pass sees one state of the day: it reads the version a writer that replaces
+    /// the file by rename leaves whole, and holds that version's own lock, which a scoring or
+    /// an undo in place waits for (so such a writer waits for the pass, at most the day's
+    /// lock wait). Writers that rename are not held up. `visit` must therefore not score or
+    /// undo in this day: that would wait for the pass it runs in.
     pub fn for_each_row<E: From<Error>>(
         &self,
         mut visit: impl FnMut(&Row) -> Result<(), E>,
     ) -> Result<(), E> {
-        let (file, path) = self.flows()?;
-        let mut reader = BlockReader::of_file(file, &path)?;
+        let current = current_version(&self.paths)?;
+        let path = current.path;
+        let mut reader = if current.overlay.is_empty() {
+            BlockReader::of_file(current.file, &path)?
+        } else {
+            let bytes = FileBytes::read_overlaid(current.file, &path, &current.overlay)?;
+            BlockReader::over(&path, Arc::new(bytes), BLOCK)?
+        };
         while let Some(block) = reader.next_block(&mut |row: &Row, _| visit(row))? {
             reader.bytes().forget(block);
         }
@@ -209,8 +222,8 @@ impl Day {
     /// unscored rows among the first `coff` data rows, first seen first. Reads
     /// only those rows.
     pub fn listbox_values(&self) -> Result<ListboxValues, Error> {
-        let (file, path) = self.flows()?;
-        let mut reader = FlowReader::small(file, &path);
+        let reading = self.read_flows()?;
+        let mut reader = FlowReader::small(reading.source, &reading.path);
         let (schema, _) = reader.read_header()?;
         let mut values = ListboxValues::default();
         let mut seen: [HashSet<String>; 4] = Default::default();
@@ -241,9 +254,11 @@ impl Day {
         Ok(values)
     }
 
-    /// THE write path for severities: one locked, crash-safe pass that sets
-    /// `sev` of the rows for which `decide` returns `Some(severity)` (0..=3)
-    /// and, if `feed_back`, appends those rows to the feedback file.
+    /// The general write path for severities: one locked, crash-safe pass that
+    /// sets `sev` of the rows for which `decide` returns `Some(severity)` (0..=3)
+    /// and, if `feed_back`, appends those rows to the feedback file. It writes a
+    /// new version of the day and renames it into place (rules use it; a
+    /// scoring writes only its bytes, in place, see [`Day::score`]).
     ///
     /// `decide` must not call another write operation of the same day: it runs
     /// while the day's lock is held, so that call would wait forever.
@@ -278,6 +293,13 @@ impl Day {
 
     /// Scores the rows matching `selection` with `rating` (1 high, 2 medium,
     /// 3 low) and appends them to the feedback file.
+    ///
+    /// Under the day's lock it reads the whole day once (every row checked, so bad
+    /// input is refused with its position before anything is written), then writes
+    /// the matching rows' one-byte `sev` fields in place under a journal: a crash
+    /// leaves the scoring in both files or in neither (see the crate's "Data
+    /// safety"). A matching `sev` that is not one byte (quoted) makes it rewrite
+    /// the day instead, as [`Day::update_severities`] does.
     pub fn score(&self, selection: &Selection, rating: u8) -> Result<ScoreReport, Error> {
         scoring::score(&self.paths, selection, rating)
     }
@@ -294,7 +316,8 @@ impl Day {
 
     /// Puts back the severities a scoring from [`Day::score_undoable`] changed and removes
     /// the rows it appended to the feedback file, under the same lock and crash safety as
-    /// the scoring. Refuses, changing nothing, when either file changed since.
+    /// the scoring (in place when the scoring was). Refuses, changing nothing, when either
+    /// file changed since.
     pub fn undo(&self, record: &ScoringRecord) -> Result<(), UndoError> {
         undo::undo(&self.paths, record).map(|_| ())
     }

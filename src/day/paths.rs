@@ -20,7 +20,8 @@ pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(30);
 pub struct DayPaths {
     /// The day folder.
     pub dir: PathBuf,
-    /// `flow_scores.csv`: the day's flows, updated in place (by atomic rename).
+    /// `flow_scores.csv`: the day's flows. Scorings and undos write their `sev` bytes in place;
+    /// every other change writes a new version and renames it over this one.
     pub flow: PathBuf,
     /// `flow_scores_bu.csv`: the flows as first opened; never overwritten.
     pub backup: PathBuf,
@@ -32,7 +33,8 @@ pub struct DayPaths {
     pub feedback: PathBuf,
     /// `flow_scores.csv.lock`: held (advisory lock) by the one writer at a time.
     pub lock: PathBuf,
-    /// `flow_scores.csv.journal`: present only while a scoring is under way.
+    /// `flow_scores.csv.journal`: present only while a scoring (or an undo made in place) is
+    /// under way, or after a crash interrupted one.
     pub journal: PathBuf,
     /// `flow_scores_bu.csv.tmp`: the backup while it is being made.
     pub backup_tmp: PathBuf,

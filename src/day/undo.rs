@@ -1,23 +1,27 @@
-//! Undo of a scoring, through the same locked, crash-safe path as the scoring itself.
+//! Undo of a scoring, as crash-safe as the scoring itself.
 //!
 //! A scoring changes two files: some `sev` fields of `flow_scores.csv` and the rows appended
 //! to `flow_scores_fb.csv`. [`crate::day::scoring::score_recorded`] scores exactly like
-//! [`crate::Day::score`] and remembers, under the day's lock, what it changed: each rated row's position and previous
-//! severity, the feedback file's length before, and the identity of both files after.
+//! [`crate::Day::score`] and remembers, under the day's lock, what it changed: each rated
+//! row's position and previous severity (and, for a scoring made in place, where its `sev`
+//! byte is), the feedback file's length before, and the identity of both files after.
 //! [`undo`] puts both files back, but only if neither changed since (a save-and-sort, a
-//! restore, a scoring or rules from another notebook or the command line all replace
-//! `flow_scores.csv`, and a scoring elsewhere also grows the feedback file): otherwise it
-//! refuses and changes nothing.
+//! restore, rules, and a scoring or undo from another notebook or the command line change
+//! `flow_scores.csv` or the feedback file): otherwise it refuses and changes nothing.
 //!
-//! Crash safety. The restored flows are written to `flow_scores.csv.undo` and flushed; then
-//! one checksummed line in `flow_scores.csv.undo-journal` decides the undo; then the rename,
-//! the feedback truncation and the journal's removal follow
-//! ([`crate::day::recovery::undo_journal`], which every writer's recovery consults). So the
-//! scoring is in both files or in neither, whatever instant a crash hits.
+//! An undo goes the way its scoring went. A scoring made in place is undone in place
+//! ([`crate::day::in_place::undo`]): the rating's bytes are checked and written back under a
+//! journal that decides the undo, so recovery finishes it. A scoring made by the rewrite pass
+//! is undone by one too: the restored flows are written to `flow_scores.csv.undo` and
+//! flushed; then one checksummed line in `flow_scores.csv.undo-journal` decides the undo;
+//! then the rename, the feedback truncation and the journal's removal follow
+//! ([`crate::day::recovery::undo_journal`]). Either way the scoring is in both files or in
+//! neither, whatever instant a crash hits.
 
 use crate::csv::blocks::{BlockReader, Place};
 use crate::csv::row::Row;
 use crate::csv::schema::Column;
+use crate::day::in_place::{self, UndoRefused};
 use crate::day::paths::DayPaths;
 use crate::day::recovery::scoring_journal::FeedbackBefore;
 use crate::day::recovery::{lock_and_recover, undo_journal};
@@ -34,6 +38,9 @@ use std::path::Path;
 pub struct ScoringRecord {
     /// Position (0-based data row) and previous severity of each rated row, ascending.
     pub(crate) changed: Vec<(u64, u8)>,
+    /// Where each rated row's one-byte `sev` field is, in the same order, when the scoring
+    /// was made in place (so is its undo).
+    pub(crate) sev_at: Option<Vec<u64>>,
     /// The rating given.
     pub(crate) rating: u8,
     /// `flow_scores.csv` as the scoring read it.
@@ -111,6 +118,39 @@ pub(crate) fn undo(paths: &DayPaths, record: &ScoringRecord) -> Result<FileIdent
     {
         return Err(UndoError::Stale(CHANGED_SINCE));
     }
+    match &record.sev_at {
+        Some(sev_at) => undo_in_place(paths, record, sev_at)?,
+        None => undo_by_rewrite(paths, record)?,
+    }
+    Ok(FileIdentity::of(&paths.flow)?)
+}
+
+/// Writes the previous severities back where the scoring wrote the rating.
+fn undo_in_place(
+    paths: &DayPaths,
+    record: &ScoringRecord,
+    sev_at: &[u64],
+) -> Result<(), UndoError> {
+    let previous: Vec<u8> = record
+        .changed
+        .iter()
+        .map(|&(_, severity)| severity)
+        .collect();
+    in_place::undo(
+        paths,
+        sev_at,
+        &previous,
+        record.rating,
+        record.feedback_before,
+    )
+    .map_err(|refused| match refused {
+        UndoRefused::Changed => UndoError::Stale(CHANGED_SINCE),
+        UndoRefused::Engine(error) => UndoError::Engine(error),
+    })
+}
+
+/// Writes the restored flows beside the day, decides the undo, and finishes it.
+fn undo_by_rewrite(paths: &DayPaths, record: &ScoringRecord) -> Result<(), UndoError> {
     let temp = &paths.undo_tmp;
     if let Err(error) = write_restored(paths, temp, record) {
         // A failed clean-up leaves a stale temporary that the next recovery removes.
@@ -120,7 +160,7 @@ pub(crate) fn undo(paths: &DayPaths, record: &ScoringRecord) -> Result<FileIdent
     undo_journal::decide(paths, record.feedback_before)?;
     // The feedback was checked above, under the lock: its roll back finds nothing to note.
     undo_journal::finish(paths, record.feedback_before)?;
-    Ok(FileIdentity::of(&paths.flow)?)
+    Ok(())
 }
 
 /// Writes the flows with the recorded rows' severities put back, checking on the way that

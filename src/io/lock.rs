@@ -1,14 +1,20 @@
-//! The day's lock: one writer at a time across processes, readers only for the instant they
-//! pick the version to read. Every wait is bounded, and a wait that runs out names who holds
-//! the lock.
+//! The day's locks. Every wait is bounded, and a wait that runs out names who holds the lock.
 //!
-//! The lock is an advisory `flock` on `flow_scores.csv.lock`, exclusive for writers and
-//! shared for readers. A writer, once it holds the lock, records its pid, the time and its
-//! command line in the file, so that a process that gives up waiting can say who it waited
-//! for; on Linux the holders' pids come from `/proc/locks` (the record may be stale: it is
-//! believed only for a pid that really holds the lock). The lock file is never deleted:
-//! deleting it would let a second process lock a new file while a first one still holds the
-//! old.
+//! **The day's lock** is an advisory `flock` on `flow_scores.csv.lock`: exclusive for writers
+//! (one at a time, across processes), shared for readers while they pick the version to read.
+//! A writer, once it holds the lock, records its pid, the time and its command line in the
+//! file, so that a process that gives up waiting can say who it waited for; on Linux the
+//! holders' pids come from `/proc/locks` (the record may be stale: it is believed only for a
+//! pid that really holds the lock). The lock file is never deleted: deleting it would let a
+//! second process lock a new file while a first one still holds the old.
+//!
+//! **The flows' own lock** is a `flock` on the open `flow_scores.csv` itself
+//! ([`share_flows`], [`own_flows`]): shared by every reader for the whole of its read,
+//! exclusive for a writer that changes bytes in place (which holds the day's lock first). It
+//! guards the bytes of one version of the flows, so it needs no lock file (a day no writer
+//! ever opened has none, and a colleague with read access only cannot make one), and a writer
+//! that replaces the file by rename never waits for it: readers of the old version keep
+//! reading that version.
 
 use crate::error::{Error, LockHolder};
 use crate::io::ownership::{create_new_like, Ownership};
@@ -42,7 +48,7 @@ impl DayLock {
         wait: Duration,
     ) -> Result<DayLock, Error> {
         let file = open_or_create(path, model)?;
-        wait_for(&file, path, wait, Kind::Exclusive)?;
+        wait_for(&file, path, wait, Kind::Exclusive, Record::Kept)?;
         // Only a help for whoever waits next: a failure to record leaves the lock as good.
         let _ = record_holder(&file);
         Ok(DayLock { _file: file })
@@ -56,9 +62,24 @@ impl DayLock {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io(path, "opening the lock file", e)),
         };
-        wait_for(&file, path, wait, Kind::Shared)?;
+        wait_for(&file, path, wait, Kind::Shared, Record::Kept)?;
         Ok(Some(DayLock { _file: file }))
     }
+}
+
+/// Takes the flows' own lock (see the module docs) shared on the open `flow_scores.csv`
+/// `file`, for a read, waiting at most `wait` for a writer that is changing it in place. Needs
+/// read access only. Held as long as `file` is open (closing it releases the lock), so it
+/// travels with the handle the read goes through.
+pub(crate) fn share_flows(file: &File, path: &Path, wait: Duration) -> Result<(), Error> {
+    wait_for(file, path, wait, Kind::Shared, Record::None)
+}
+
+/// Takes the flows' own lock exclusive on the open `flow_scores.csv` `file`, for changing it
+/// in place, waiting at most `wait` for the readers of this version to finish. Held as long
+/// as `file` is open.
+pub(crate) fn own_flows(file: &File, path: &Path, wait: Duration) -> Result<(), Error> {
+    wait_for(file, path, wait, Kind::Exclusive, Record::None)
 }
 
 /// Opens the lock file for writing, creating it if there is none. Another process creating
@@ -88,8 +109,21 @@ enum Kind {
     Shared,
 }
 
+/// Whether the locked file holds a record of its holder (the lock file does, the flows not).
+#[derive(Clone, Copy)]
+enum Record {
+    Kept,
+    None,
+}
+
 /// Tries to take the lock until it is free or `wait` has passed.
-fn wait_for(file: &File, path: &Path, wait: Duration, kind: Kind) -> Result<(), Error> {
+fn wait_for(
+    file: &File,
+    path: &Path,
+    wait: Duration,
+    kind: Kind,
+    record: Record,
+) -> Result<(), Error> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(1);
     loop {
@@ -107,7 +141,7 @@ fn wait_for(file: &File, path: &Path, wait: Duration, kind: Kind) -> Result<(), 
             return Err(Error::Locked {
                 path: path.to_path_buf(),
                 waited: wait,
-                holders: holders(file),
+                holders: holders(file, record),
             });
         }
         std::thread::sleep(pause.min(wait - waited));
@@ -128,8 +162,10 @@ fn record_holder(file: &File) -> io::Result<()> {
         std::process::id(),
         printable(&arguments.join(" "))
     );
-    file.set_len(0)?;
-    file.write_all_at(record.as_bytes(), 0)
+    // Written over the old record, then cut to its length: emptying the file first would
+    // free its block, which costs milliseconds on a disk that discards freed blocks.
+    file.write_all_at(record.as_bytes(), 0)?;
+    file.set_len(record.len() as u64)
 }
 
 /// The holder a lock file records, if it records one.
@@ -161,8 +197,11 @@ fn recorded_holder(file: &File) -> Option<LockHolder> {
 /// Who holds the lock of `file`, as far as can be told: the processes `/proc/locks` lists for
 /// it (with the recorded command and time for the one the record names), else the recorded
 /// holder.
-fn holders(file: &File) -> Vec<LockHolder> {
-    let recorded = recorded_holder(file);
+fn holders(file: &File, record: Record) -> Vec<LockHolder> {
+    let recorded = match record {
+        Record::Kept => recorded_holder(file),
+        Record::None => None,
+    };
     let pids = file.metadata().map_or_else(
         |_| Vec::new(),
         |meta| lock_holder_pids(meta.dev(), meta.ino()),

@@ -16,10 +16,13 @@
 //!
 //! If another process shrinks the file while it is mapped, touching the
 //! pages past the new end raises `SIGBUS` and the process dies (a read would
-//! have returned an error or short data instead). flow-edge never truncates
-//! or rewrites a day's files in place: every writer takes the day's lock
-//! ([`crate::io::lock::DayLock`]) and replaces files by renaming a finished
-//! temporary over them, which leaves a mapped (old) file untouched. Only a
+//! have returned an error or short data instead). flow-edge never truncates a
+//! day's flows: every writer takes the day's lock ([`crate::io::lock::DayLock`])
+//! and either renames a finished temporary over them, which leaves a mapped
+//! (old) file untouched, or changes single bytes in place, which it does only
+//! under the flows' own lock held exclusive ([`crate::io::lock::own_flows`]):
+//! every reader holds that lock shared for as long as it maps the file, and
+//! the writer itself is done reading its own mapping before it writes. Only a
 //! program outside flow-edge that rewrites `flow_scores.csv` in place during
 //! a pass could cause the signal (the original notebook did, with
 //! `shutil.copyfile`), and such a program would already corrupt a pass that
@@ -28,9 +31,11 @@
 //! the next writer removes it when it takes the lock.
 //!
 //! A private mapping is used so that even the kernel cannot let a write
-//! through it reach the file; the mapping is never written. The mapping
-//! itself is `memmap2`'s; the advice about its pages (read-ahead, giving
-//! pages back) goes through it too.
+//! through it reach the file; the mapping is never written. (A private
+//! mapping does not copy the pages nobody wrote through it: a write to the
+//! file shows through them, which is why readers need the lock above.) The
+//! mapping itself is `memmap2`'s; the advice about its pages (read-ahead,
+//! giving pages back) goes through it too.
 
 use crate::error::Error;
 use std::fs::File;
@@ -77,6 +82,24 @@ impl FileBytes {
     /// errors): a reader that picked its version under the day's lock.
     pub fn streaming(file: File, path: &Path) -> Result<FileBytes, Error> {
         FileBytes::of_file(file, path, Faulting::AsRead)
+    }
+
+    /// The open file `file` read whole into memory, with `overlay` laid over it (see
+    /// [`crate::io::patch`]): for the rare reader that must see bytes recovery has not
+    /// written yet. A mapping cannot show them without writing into it.
+    pub fn read_overlaid(
+        file: File,
+        path: &Path,
+        overlay: &[(u64, u8)],
+    ) -> Result<FileBytes, Error> {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut &file, &mut bytes)
+            .map_err(|e| Error::io(path, "reading", e))?;
+        crate::io::patch::lay_over(&mut bytes, 0, overlay);
+        Ok(FileBytes {
+            inner: Inner::Read(bytes),
+            file,
+        })
     }
 
     fn open_with(path: &Path, faulting: Faulting) -> Result<FileBytes, Error> {
@@ -187,9 +210,9 @@ fn map(file: &File, len: u64, faulting: Faulting) -> Option<memmap2::Mmap> {
     // SAFETY: the mapping is read-only and private, so nothing Rust knows
     // about can write through it; what the unsafe contract leaves to the
     // caller is that no one changes the file while it is mapped: flow-edge
-    // never changes a day's file in place (every writer renames a new one
-    // over it), and the module docs say what another program's truncation
-    // would do.
+    // changes a day's file in place only when no flow-edge pass is reading a
+    // mapping of it (under the flows' own lock, see the module docs, which
+    // also say what another program's truncation would do).
     let mapping = unsafe { options.map_copy_read_only(file) }.ok()?;
     #[cfg(unix)]
     if let Faulting::AsRead = faulting {

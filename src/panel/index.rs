@@ -9,20 +9,25 @@
 //! rates every matching row: the preview's count is what *Score* will report.
 //!
 //! The index knows which version of `flow_scores.csv` it describes ([`FileIdentity`]);
-//! the panel rebuilds it after each write and whenever another process changed the file.
+//! the panel rebuilds it whenever another process changed the file, and brings it up to date
+//! itself after its own scorings and undos.
+//!
+//! It also tells a scoring where the rows are ([`FlowIndex::locate`]): each row's offset and
+//! the offset of its `sev` byte within the row are kept (the latter in what would otherwise
+//! be padding: a row takes 20 bytes either way), so that *Score* writes those bytes in place
+//! without reading the day again.
 
 use crate::analysis::connections::{Connection, ConnectionPage};
 use crate::analysis::fast_hash::FastHash;
 use crate::csv::records::FlowReader;
 use crate::csv::row::Row;
 use crate::csv::schema::{Column, Schema};
+use crate::day::in_place::{Located, Target};
 use crate::day::selection::Selection;
+use crate::day::Day;
 use crate::error::Error;
 use crate::io::identity::FileIdentity;
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{Seek, SeekFrom};
-use std::path::{Path, PathBuf};
 
 /// Interned text of one of the four matched fields.
 type Symbol = u32;
@@ -35,12 +40,20 @@ pub(crate) struct IndexedRow {
     pub sport: Symbol,
     pub dport: Symbol,
     pub sev: u8,
+    /// Where the row's `sev` field is, from the row's start, when it is one byte (else
+    /// [`NOT_ONE_BYTE`]).
+    pub sev_at: u16,
 }
+
+/// [`IndexedRow::sev_at`] of a row whose `sev` field is not one byte (quoted), or lies too
+/// far into its row to be told: such a row is scored by rewriting the day.
+const NOT_ONE_BYTE: u16 = u16::MAX;
 
 /// The day's rows, as the preview needs them.
 #[derive(Debug, Clone)]
 pub(crate) struct FlowIndex {
-    path: PathBuf,
+    /// The day, to read rows of again.
+    day: Day,
     schema: Schema,
     identity: FileIdentity,
     symbols: HashMap<Box<str>, Symbol, FastHash>,
@@ -95,25 +108,18 @@ impl SymbolMatcher {
 }
 
 impl FlowIndex {
-    /// Reads the whole file once. The identity is taken before and after the read: if
-    /// another process replaced the file meanwhile, the read is repeated.
-    pub fn build(path: &Path) -> Result<FlowIndex, Error> {
-        loop {
-            let before = FileIdentity::of(path)?;
-            let index = FlowIndex::read(path, before)?;
-            if FileIdentity::of(path)? == before {
-                return Ok(index);
-            }
-        }
-    }
-
-    fn read(path: &Path, identity: FileIdentity) -> Result<FlowIndex, Error> {
-        let mut reader = FlowReader::open(path)?;
+    /// Reads the whole day once, as one state of it (see [`Day::for_each_row`]). The index
+    /// describes the version read; if another process replaced the file meanwhile,
+    /// [`FlowIndex::is_current`] says so.
+    pub fn build(day: &Day) -> Result<FlowIndex, Error> {
+        let reading = day.read_flows()?;
+        let mut reader = FlowReader::whole(reading.source, &reading.path);
         let (schema, header) = reader.read_header()?;
+        let sev_index = schema.slot_or_absent(Column::Sev);
         let mut index = FlowIndex {
-            path: path.to_path_buf(),
+            day: day.clone(),
             schema: schema.clone(),
-            identity,
+            identity: reading.identity,
             symbols: HashMap::default(),
             rows: Vec::new(),
             offsets: Vec::new(),
@@ -122,12 +128,17 @@ impl FlowIndex {
         let mut offset = header.len() as u64;
         while let Some(record) = reader.next_record()? {
             let row = Row::new(record, &schema);
+            let sev = row.raw_span(sev_index);
             let indexed = IndexedRow {
                 src_ip: index.intern(row.get(Column::SrcIp)),
                 dst_ip: index.intern(row.get(Column::DstIp)),
                 sport: index.intern(row.get(Column::Sport)),
                 dport: index.intern(row.get(Column::Dport)),
                 sev: row.severity()?,
+                sev_at: match u16::try_from(sev.start) {
+                    Ok(at) if sev.len() == 1 && at != NOT_ONE_BYTE => at,
+                    _ => NOT_ONE_BYTE,
+                },
             };
             index.rows.push(indexed);
             index.offsets.push(offset);
@@ -172,7 +183,40 @@ impl FlowIndex {
 
     /// True when the file on disk is still the version indexed.
     pub fn is_current(&self) -> Result<bool, Error> {
-        Ok(FileIdentity::of(&self.path)? == self.identity)
+        Ok(FileIdentity::of(&self.day.paths().flow)? == self.identity)
+    }
+
+    /// Where the rows `selection` matches are, for a scoring in place of the version
+    /// indexed; `None` when one of them has a `sev` field that is not one byte.
+    pub fn locate(&self, selection: &Selection) -> Result<Option<Located>, Error> {
+        let matcher = self.matcher(selection)?;
+        let mut targets = Vec::new();
+        for (at, row) in self.rows.iter().enumerate() {
+            if !matcher.matches(row) {
+                continue;
+            }
+            if row.sev_at == NOT_ONE_BYTE {
+                return Ok(None);
+            }
+            let start = self.offsets[at];
+            let end = self
+                .offsets
+                .get(at + 1)
+                .copied()
+                .unwrap_or(self.identity.len());
+            targets.push(Target {
+                position: at as u64,
+                line: self.lines[at],
+                row: start..end,
+                sev_at: start + u64::from(row.sev_at),
+                severity: row.sev,
+            });
+        }
+        Ok(Some(Located {
+            schema: self.schema.clone(),
+            rows: self.rows.len() as u64,
+            targets,
+        }))
     }
 
     /// Rows by severity: unscored, then 1, 2, 3.
@@ -248,12 +292,10 @@ impl FlowIndex {
         if positions.is_empty() {
             return Ok(connections);
         }
-        let mut file =
-            File::open(&self.path).map_err(|e| Error::io(&self.path, "opening for reading", e))?;
+        let reading = self.day.read_flows()?;
         for &at in positions {
-            file.seek(SeekFrom::Start(self.offsets[at]))
-                .map_err(|e| Error::io(&self.path, "reading", e))?;
-            let mut reader = FlowReader::new(&mut file, &self.path, 4096);
+            let mut row = reading.source.at(self.offsets[at]);
+            let mut reader = FlowReader::new(&mut row, &reading.path, 4096);
             if let Some(record) = reader.next_record()? {
                 let mut connection = Connection::of_row(&Row::new(record, &self.schema));
                 connection.line = self.lines[at];
@@ -311,7 +353,7 @@ mod tests {
     fn the_preview_counts_and_shows_what_scoring_would_rate() {
         for shuffle in [false, true] {
             let (_dir, day) = generated_day(3000, shuffle);
-            let index = FlowIndex::build(&day.paths().flow).unwrap();
+            let index = FlowIndex::build(&day).unwrap();
             for selection in selections(&index, &day) {
                 let preview = index.preview(&selection, 5).unwrap();
                 let expected = ConnectionPage::of_selection(&day, &selection, 0, 5).unwrap();
@@ -324,7 +366,7 @@ mod tests {
     #[test]
     fn a_selection_the_engine_refuses_is_refused_with_the_same_error() {
         let (_dir, day) = generated_day(50, false);
-        let index = FlowIndex::build(&day.paths().flow).unwrap();
+        let index = FlowIndex::build(&day).unwrap();
         for selection in [Selection::new(), Selection::new().quick_ip("10.0.0.300")] {
             let ours = index.preview(&selection, 5).unwrap_err().to_string();
             let engine = selection.matcher().unwrap_err().to_string();
@@ -333,16 +375,44 @@ mod tests {
     }
 
     #[test]
+    fn a_row_of_the_index_still_takes_20_bytes_with_its_sev_offset() {
+        // A million rows: 20 MB of rows, plus 16 MB of offsets and lines.
+        assert_eq!(std::mem::size_of::<IndexedRow>(), 20);
+    }
+
+    #[test]
+    fn the_index_locates_the_rows_and_sev_bytes_a_scoring_rates() {
+        let (_dir, day) = generated_day(2000, true);
+        let index = FlowIndex::build(&day).unwrap();
+        let flow = std::fs::read(&day.paths().flow).unwrap();
+        for selection in selections(&index, &day) {
+            let located = index.locate(&selection).unwrap().unwrap();
+            let preview = index.preview(&selection, 0).unwrap();
+            assert_eq!(located.targets.len() as u64, preview.matched);
+            for target in &located.targets {
+                let (start, end) = (target.row.start as usize, target.row.end as usize);
+                assert!(start == 0 || flow[start - 1] == b'\n');
+                assert_eq!(flow[end - 1], b'\n');
+                // Shuffled columns: the sev field is wherever the header put it, one digit
+                // between separators.
+                let at = target.sev_at as usize;
+                assert!((start..end).contains(&at));
+                assert!(at == start || flow[at - 1] == b',');
+                assert!(matches!(flow[at + 1], b',' | b'\r' | b'\n'));
+                assert_eq!(flow[at], b'0' + target.severity);
+            }
+        }
+    }
+
+    #[test]
     fn the_index_notices_when_the_file_was_replaced() {
         let (_dir, day) = generated_day(200, false);
-        let index = FlowIndex::build(&day.paths().flow).unwrap();
+        let index = FlowIndex::build(&day).unwrap();
         assert!(index.is_current().unwrap());
         let ip = day.listbox_values().unwrap().src_ips[0].clone();
         day.score(&Selection::new().src_ip(ip), 2).unwrap();
         assert!(!index.is_current().unwrap());
-        let counts = FlowIndex::build(&day.paths().flow)
-            .unwrap()
-            .severity_counts();
+        let counts = FlowIndex::build(&day).unwrap().severity_counts();
         assert!(counts[2] > index.severity_counts()[2]);
     }
 }

@@ -193,7 +193,7 @@ impl Investigation {
     pub fn ensure_index(&mut self) -> Result<&FlowIndex, Error> {
         let kept = match self.index.take() {
             Some(index) if index.is_current()? => index,
-            _ => FlowIndex::build(&self.day.paths().flow)?,
+            _ => FlowIndex::build(&self.day)?,
         };
         Ok(self.index.insert(kept))
     }
@@ -208,8 +208,25 @@ impl Investigation {
 
     /// Scores `selection` with `rating`, refreshes the lists and the index, and remembers
     /// the scoring for *Undo*.
+    ///
+    /// The index says where the matching rows and their `sev` bytes are, so the scoring
+    /// writes those bytes in place without reading the day again; it reads the day (and
+    /// rewrites it where a `sev` is not one byte) only when the index does not describe the
+    /// file as it is under the lock.
     pub fn score(&mut self, selection: &Selection, rating: u8) -> Result<ScoreReport, Error> {
-        let (report, record) = scoring::score_recorded(self.day.paths(), selection, rating)?;
+        let paths = self.day.paths().clone();
+        let index = self.ensure_index()?;
+        let located = scoring::score_located(&paths, rating, |now| {
+            if index.identity() == now {
+                index.locate(selection)
+            } else {
+                Ok(None)
+            }
+        })?;
+        let (report, record) = match located {
+            Some(scored) => scored,
+            None => scoring::score_recorded(&paths, selection, rating)?,
+        };
         if let Some(record) = record {
             self.refresh_index_after(&record)?;
             self.last = Some(record);
@@ -238,7 +255,7 @@ impl Investigation {
                 return Ok(());
             }
         }
-        self.index = Some(FlowIndex::build(&self.day.paths().flow)?);
+        self.index = Some(FlowIndex::build(&self.day)?);
         Ok(())
     }
 
@@ -262,7 +279,7 @@ impl Investigation {
                     index.set_severities([at], previous, after);
                 }
             }
-            _ => self.index = Some(FlowIndex::build(&self.day.paths().flow)?),
+            _ => self.index = Some(FlowIndex::build(&self.day)?),
         }
         self.lists = self.day.listbox_values()?;
         Ok(record.changed.len() as u64)
@@ -286,7 +303,7 @@ impl Investigation {
             .day
             .listbox_values()
             .map(|lists| self.lists = lists)
-            .and_then(|()| FlowIndex::build(&self.day.paths().flow))
+            .and_then(|()| FlowIndex::build(&self.day))
             .map(|index| self.index = Some(index))
             .err();
         (sort, refresh)

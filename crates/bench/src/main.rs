@@ -8,8 +8,14 @@
 //!
 //! ```text
 //! cargo run --release -p flow-edge-bench --bin flow-edge-bench -- \
-//!     [--sizes 10000,100000,1000000] [--runs 3] [--work bench/out] [--markdown FILE]
+//!     [--sizes 10000,100000,1000000] [--runs 3] [--work bench/out] [--markdown FILE] \
+//!     [--only score,save] [--before OLD-flow-edge-bench]
 //! ```
+//!
+//! `--only` keeps the scenarios whose names contain one of the words. `--before` names the
+//! bench binary of an earlier build: its engine runs the same scenarios in the same run, each
+//! of its runs right after the new engine's (so both meet the same load), in columns of its
+//! own.
 
 mod measure;
 mod sizes;
@@ -32,6 +38,10 @@ struct Options {
     work: PathBuf,
     reference: PathBuf,
     markdown: Option<PathBuf>,
+    /// Words of the scenario names to run (all when empty).
+    only: Vec<String>,
+    /// The bench binary of an earlier build, to run side by side.
+    before: Option<PathBuf>,
 }
 
 fn parse_options(arguments: &[String]) -> Result<Options, String> {
@@ -42,6 +52,8 @@ fn parse_options(arguments: &[String]) -> Result<Options, String> {
         work: repository.join("bench/out"),
         reference: repository.join("bench/reference/flow_notebook.py"),
         markdown: None,
+        only: Vec::new(),
+        before: None,
     };
     let mut rest = arguments.iter();
     while let Some(flag) = rest.next() {
@@ -56,6 +68,8 @@ fn parse_options(arguments: &[String]) -> Result<Options, String> {
             "--work" => options.work = PathBuf::from(value()?),
             "--reference" => options.reference = PathBuf::from(value()?),
             "--markdown" => options.markdown = Some(PathBuf::from(value()?)),
+            "--only" => options.only = value()?.split(',').map(str::to_owned).collect(),
+            "--before" => options.before = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown option {other:?}")),
         }
     }
@@ -105,6 +119,8 @@ struct Line {
     file_bytes: u64,
     scenario: &'static str,
     engine: Measurement,
+    /// The earlier build's engine (`--before`).
+    before: Option<Measurement>,
     /// `None` when the reference failed (its error is on stderr).
     python: Option<Measurement>,
     dd: Measurement,
@@ -223,6 +239,37 @@ fn measure_runs(
     measure::median(all).ok_or_else(|| "no runs".to_owned())
 }
 
+/// The engine's runs of `scenario`, and those of the earlier build when there is one, each
+/// of its runs right after one of the engine's.
+fn measure_side_by_side(
+    prepared: &Prepared,
+    scenario: &Scenario,
+    options: &Options,
+    me: &Path,
+) -> Result<(Measurement, Option<Measurement>), String> {
+    let child = |binary: &Path| {
+        let mut command = Command::new(binary);
+        command.arg("--engine-child").args(&scenario.engine);
+        command
+    };
+    let (mut engine, mut before) = (Vec::new(), Vec::new());
+    for _ in 0..options.runs.max(1) {
+        reset(prepared, scenario.day)?;
+        engine.push(measure::run(&mut child(me))?);
+        if let Some(binary) = &options.before {
+            reset(prepared, scenario.day)?;
+            before.push(measure::run(&mut child(binary))?);
+        }
+    }
+    let median = |runs| measure::median(runs).ok_or_else(|| "no runs".to_owned());
+    let before = if before.is_empty() {
+        None
+    } else {
+        Some(median(before)?)
+    };
+    Ok((median(engine)?, before))
+}
+
 fn scenarios(prepared: &Prepared) -> Vec<Scenario> {
     let dir = prepared.run.display().to_string();
     let strings = |items: &[&str]| {
@@ -302,13 +349,12 @@ fn run(options: &Options) -> Result<String, String> {
             command.arg(&flow).arg(&copy);
             command
         })?;
-        for scenario in scenarios(&prepared) {
+        let chosen = scenarios(&prepared).into_iter().filter(|scenario| {
+            options.only.is_empty() || options.only.iter().any(|word| scenario.name.contains(word))
+        });
+        for scenario in chosen {
             eprintln!("   {}", scenario.name);
-            let engine = measure_runs(&prepared, scenario.day, options.runs, || {
-                let mut command = Command::new(&me);
-                command.arg("--engine-child").args(&scenario.engine);
-                command
-            })?;
+            let (engine, before) = measure_side_by_side(&prepared, &scenario, options, &me)?;
             let python = measure_runs(&prepared, scenario.day, options.runs, || {
                 let mut command = Command::new("python3");
                 command.arg(&options.reference).args(&scenario.python);
@@ -321,6 +367,7 @@ fn run(options: &Options) -> Result<String, String> {
                 file_bytes: prepared.file_bytes,
                 scenario: scenario.name,
                 engine,
+                before,
                 python,
                 dd,
                 cp,
@@ -349,18 +396,29 @@ fn table(lines: &[Line], listbox_times: &[(usize, Duration)], runs: usize) -> St
         out,
         "Median of {runs} runs per figure; times in seconds (CPU = user + system of the child, all threads), memory = peak RSS in MiB.\n"
     );
+    let before = lines.iter().any(|line| line.before.is_some());
+    let (before_head, before_rule) = if before {
+        ("before s | before MiB | ", "---:|---:|")
+    } else {
+        ("", "")
+    };
     let _ = writeln!(
         out,
-        "| rows | file MiB | scenario | flow-edge s | flow-edge CPU s | flow-edge MiB | Python s | Python MiB | dd fsync s | cp s | flow-edge / dd | Python / flow-edge |"
+        "| rows | file MiB | scenario | {before_head}flow-edge s | flow-edge CPU s | flow-edge MiB | Python s | Python MiB | dd fsync s | cp s | flow-edge / dd | Python / flow-edge |"
     );
     let _ = writeln!(
         out,
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---:|---:|---|{before_rule}---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for line in lines {
+        let before_cells = match (before, line.before) {
+            (true, Some(run)) => format!("{} | {} | ", seconds(run.wall), mib(run.peak_rss)),
+            (true, None) => "- | - | ".to_owned(),
+            (false, _) => String::new(),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {before_cells}{} | {} | {} | {} | {} | {} | {} | {} | {} |",
             line.size,
             mib(line.file_bytes),
             line.scenario,

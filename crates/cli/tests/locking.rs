@@ -246,3 +246,69 @@ fn a_lock_wait_that_is_not_a_number_of_seconds_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("FLOW_EDGE_LOCK_WAIT \"a while\""));
 }
+
+/// Reads the whole day from this process, as a notebook's heuristics cell would, stopping at
+/// its first row until the returned sender is dropped.
+fn hold_a_read(dir: &Path) -> (mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    let day = Day::open_read_only(dir).unwrap();
+    let (release, released) = mpsc::channel::<()>();
+    let (reading, read) = mpsc::channel::<()>();
+    let reader = std::thread::spawn(move || {
+        let mut first = true;
+        let result = day.for_each_row(|_| -> Result<(), Error> {
+            if first {
+                first = false;
+                reading.send(()).unwrap();
+                let _ = released.recv();
+            }
+            Ok(())
+        });
+        assert!(result.is_ok(), "{result:?}");
+    });
+    read.recv().unwrap();
+    (release, reader)
+}
+
+#[test]
+fn a_scoring_in_place_waits_for_a_reader_only_so_long_and_a_save_does_not_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = generated_day(dir.path());
+    let (release, reader) = hold_a_read(dir.path());
+    let reader_pid = format!("pid {}", std::process::id());
+
+    // The scoring writes bytes the reader is reading: it waits, then says who it waited for.
+    let flow_before = fs::read(dir.path().join("flow_scores.csv")).unwrap();
+    let out = flow_edge(&[
+        "score",
+        &day,
+        "--dport",
+        "53",
+        "--rating",
+        "1",
+        "--lock-wait",
+        "0.5",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let message = text(&out.stderr);
+    assert!(
+        message.contains("flow_scores.csv: the day is busy") && message.contains(&reader_pid),
+        "{message}"
+    );
+    assert_eq!(
+        fs::read(dir.path().join("flow_scores.csv")).unwrap(),
+        flow_before
+    );
+    assert!(!dir.path().join("flow_scores.csv.journal").exists());
+
+    // A save writes a new version beside the one being read: it does not wait.
+    let started = Instant::now();
+    succeeded(flow_edge(&["save", &day, "--lock-wait", "0.5"]), "save");
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    drop(release);
+    reader.join().unwrap();
+    succeeded(
+        flow_edge(&["score", &day, "--dport", "53", "--rating", "1"]),
+        "score once the reader is done",
+    );
+}

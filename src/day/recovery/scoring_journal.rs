@@ -107,7 +107,7 @@ pub(crate) fn write_line(file: &mut File, path: &Path, body: &str) -> Result<(),
 }
 
 /// FNV-1a: enough to tell a whole line from a torn one.
-fn checksum(bytes: &[u8]) -> u64 {
+pub(crate) fn checksum(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     })
