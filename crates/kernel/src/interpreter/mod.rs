@@ -11,12 +11,14 @@ mod is_complete;
 mod lexer;
 mod output_pump;
 mod rich_output;
+mod warm;
 
 pub use dep_rewrite::workspace_root;
 pub use errors::ErrorReport;
 pub use is_complete::{is_complete, Completeness};
 pub use output_pump::{StreamKind, StreamSink};
 pub use rich_output::{Bundle, CellOutput};
+pub use warm::compile_cell;
 
 use output_pump::{OutputPump, PanicWatch};
 use std::path::PathBuf;
