@@ -15,11 +15,13 @@ The build cache (`flow-edge-kernel cache`) lives under XDG_CACHE_HOME; the bench
 kernel a folder of its own. `--cache empty` empties it before every open (cold: `:dep
 flow_edge` compiles the library and its dependencies); `--cache warm` (the default) keeps it,
 so the first open of a fresh folder is cold and the next ones are warm, unless `--warm-first`
-runs `flow-edge-kernel install --prefix <venv>` into it first (as installing does).
+runs `flow-edge-kernel install` into it first (as installing does; the kernelspec it writes goes
+to a throwaway prefix). `--trivial N` then runs `1+1` N times in the open kernel (its
+execute_reply, from the request). The last lines are the medians over the opens.
 
     scripts/make-demo-tree /var/tmp/day-1m 1000000
     .venv/bin/python bench/open_notebook.py /var/tmp/day-1m/ipynb/flow/20160708/Edge_Investigation.ipynb \
-        --opens 4 [--cache empty|warm] [--cache-home DIR] [--warm-first] [--json FILE]
+        --opens 4 [--cache empty|warm] [--cache-home DIR] [--warm-first] [--trivial 20] [--json FILE]
 
 The day's files are put back before each open (with the backup `flow_scores_bu.csv` made, as
 a first open makes it), so every open does the same work: the panel's rules score the day's
@@ -30,6 +32,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -74,7 +77,23 @@ def load_average():
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def open_once(notebook: Path, kernel_name: str, env: dict, timeout: float) -> dict:
+def trivial_cells(kc, runs: int) -> list:
+    """Seconds from sending `1+1` to its execute_reply, `runs` times, on a kernel at rest."""
+    times = []
+    for _ in range(runs):
+        sent = time.monotonic()
+        msg_id = kc.execute("1+1")
+        while True:
+            reply = kc.get_shell_msg(timeout=60)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        times.append(time.monotonic() - sent)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"1+1 failed: {reply['content']}")
+    return times
+
+
+def open_once(notebook: Path, kernel_name: str, env: dict, timeout: float, trivial: int = 0) -> dict:
     """One open: start the kernel, Run All, return the timeline in seconds from the start."""
     nb = nbformat.read(notebook, as_version=4)
     cells = [c for c in nb.cells if c.cell_type == "code"]
@@ -123,6 +142,10 @@ def open_once(notebook: Path, kernel_name: str, env: dict, timeout: float) -> di
             raise RuntimeError(f"cells failed: {errors}")
         timeline["idle"] = max(v for k, v in timeline.items() if k.startswith("cell "))
         timeline["load"] = f"{load_before} -> {load_average()}"
+        if trivial:
+            times = trivial_cells(kc, trivial)
+            timeline["1+1 p50"] = statistics.median(times)
+            timeline["1+1 max"] = max(times)
         return timeline
     finally:
         kc.stop_channels()
@@ -146,6 +169,7 @@ def main():
     parser.add_argument("--kernel", default="flow-edge")
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--json", type=Path, help="append each open's timeline to this file")
+    parser.add_argument("--trivial", type=int, default=0, help="then run `1+1` this many times")
     args = parser.parse_args()
 
     notebook = args.notebook.resolve()
@@ -164,10 +188,12 @@ def main():
         env["EVCXR_TMPDIR"] = str(args.evcxr_tmpdir)
     spec = KernelSpecManager().get_kernel_spec(args.kernel)
     if args.warm_first:
-        prefix = Path(sys.prefix)
+        prefix = Path(tempfile.mkdtemp(prefix="open-notebook-prefix-"))
         t = time.monotonic()
         subprocess.run([spec.argv[0], "install", "--prefix", str(prefix)], check=True, env=dict(env, **spec.env))
         print(f"install (warming the cache): {time.monotonic() - t:.1f} s", file=sys.stderr)
+        shutil.rmtree(prefix)
+    timelines = []
     try:
         for n in range(args.opens):
             if args.cache == "empty":
@@ -177,7 +203,8 @@ def main():
                     args.evcxr_tmpdir.mkdir(mode=0o700)
             shutil.rmtree(day)
             shutil.copytree(pristine / "day", day)
-            timeline = open_once(notebook, args.kernel, env, args.timeout)
+            timeline = open_once(notebook, args.kernel, env, args.timeout, args.trivial)
+            timelines.append(timeline)
             timeline["open"] = n + 1
             timeline["cache"] = args.cache
             print(json.dumps(timeline), flush=True)
@@ -188,6 +215,15 @@ def main():
         shutil.rmtree(day)
         shutil.copytree(pristine / "day", day)
         shutil.rmtree(pristine)
+    print_medians(timelines)
+
+
+def print_medians(timelines: list):
+    """The median of each timed step over the opens, in the timeline's order."""
+    keys = [k for k, v in timelines[0].items() if isinstance(v, float)] if timelines else []
+    for key in keys:
+        values = [t[key] for t in timelines if key in t]
+        print(f"p50 {key}: {statistics.median(values):.3f} s (n={len(values)}, min {min(values):.3f}, max {max(values):.3f})")
 
 
 if __name__ == "__main__":
