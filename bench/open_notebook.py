@@ -126,8 +126,9 @@ def open_once(notebook: Path, kernel_name: str, env: dict, timeout: float, trivi
         while pending or "usable" not in timeline:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                models = [m for m in widgets.models.values() if m.get("_model_name") in ("SelectModel", "ButtonModel")]
-                raise TimeoutError(f"open not finished after {timeout} s: {timeline} {models}")
+                models = [{k: m.get(k) for k in ("_model_name", "description", "disabled")} for m in widgets.models.values() if m.get("_model_name") == "ButtonModel"]
+                models.append({"panel shown": panel_shown, "selects filled": sum(1 for m in widgets.models.values() if m.get("_model_name") == "SelectModel" and len(m.get("_options_labels", [])) > 1)})
+                raise TimeoutError(f"open not finished after {timeout} s: {timeline}, cells pending {sorted(pending.values())}, widgets {models}")
             try:
                 msg = kc.get_iopub_msg(timeout=min(remaining, 1.0))
             except Exception:
@@ -145,7 +146,7 @@ def open_once(notebook: Path, kernel_name: str, env: dict, timeout: float, trivi
             if msg is None:
                 continue
             widgets.observe(msg)
-            if msg["msg_type"] == "display_data" and WIDGET_VIEW in msg["content"]["data"]:
+            if msg["msg_type"] in ("display_data", "execute_result") and WIDGET_VIEW in msg["content"]["data"]:
                 panel_shown = True
             if "usable" not in timeline and panel_shown and widgets.panel_usable():
                 timeline["usable"] = time.monotonic() - started
