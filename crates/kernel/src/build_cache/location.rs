@@ -7,8 +7,9 @@ use std::path::PathBuf;
 pub const ROOT_ENV: &str = "FLOW_EDGE_BUILD_CACHE";
 /// The size bound in MiB; slots beyond it are cleared at kernel start.
 pub const LIMIT_ENV: &str = "FLOW_EDGE_BUILD_CACHE_LIMIT_MIB";
-/// Default bound: one warm slot of the library is about 1.5 GiB (debug build of the
-/// library and its dependencies); 8 GiB keeps a few slots warm.
+/// Default bound: a slot warm for the shipped notebooks takes about 140 MiB, but every other
+/// crate a notebook `:dep`s, and every source tree of the library (each worktree is its own
+/// package to cargo), adds its build; 8 GiB leaves room for that without filling a disk.
 const DEFAULT_LIMIT_MIB: u64 = 8 * 1024;
 /// How many kernels at once get a kept folder.
 pub const SLOT_COUNT: usize = 4;
