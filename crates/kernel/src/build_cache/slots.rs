@@ -75,11 +75,25 @@ impl Cache {
         }
     }
 
+    /// Like `try_lock`, but a slot found locked is tried again a few times: `cache` and the
+    /// size bound hold an idle slot's lock for a moment to see whether it is free, and a
+    /// kernel starting in that moment should still get that slot, not a colder one.
+    fn try_lock_patiently(&self, index: usize) -> Result<Option<File>, CacheError> {
+        const TRIES: u32 = 3;
+        for _ in 1..TRIES {
+            if let Some(lock) = self.try_lock(index)? {
+                return Ok(Some(lock));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(15));
+        }
+        self.try_lock(index)
+    }
+
     /// Takes the first free slot and creates its folder; `Ok(None)` when all are busy.
     pub fn acquire(&self) -> Result<Option<Slot>, CacheError> {
         create_private_dir(&self.settings.root)?;
         for index in 0..self.settings.slots {
-            let Some(lock) = self.try_lock(index)? else {
+            let Some(lock) = self.try_lock_patiently(index)? else {
                 continue;
             };
             // The lock file's mtime records the last use, for least-recently-used eviction.
