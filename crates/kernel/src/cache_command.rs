@@ -2,7 +2,7 @@
 //! user sees it.
 
 use crate::build_cache::{human_bytes, Cache, CacheError, Settings, EVCXR_TMPDIR};
-use crate::interpreter;
+use crate::interpreter::rust as rust_interpreter;
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
@@ -102,7 +102,7 @@ pub fn warm(workspace: &Path) -> anyhow::Result<()> {
     for cell in WARM_CELLS {
         let started = Instant::now();
         let first_line = cell.lines().next().unwrap_or_default();
-        interpreter::compile_cell(cell, workspace)?;
+        rust_interpreter::compile_cell(cell, workspace)?;
         println!("  {first_line}: {:.1} s", started.elapsed().as_secs_f64());
     }
     Ok(())

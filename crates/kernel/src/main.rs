@@ -8,9 +8,22 @@
 //! flow-edge-kernel run CONNECTION_FILE                  serve a kernel (Jupyter runs this)
 //! ```
 //!
-//! Two sides meet here (the seam xeus draws): `protocol` owns the sockets, signing, routing
-//! and busy/idle; `interpreter` runs Rust with evcxr. `bridge` carries widget comms between
-//! the protocol side and the widgets library inside evcxr's subprocess.
+//! Two sides meet here (the seam xeus draws):
+//!
+//! - `protocol`: the server. The five sockets on libzmq, framing, signing and replay checks,
+//!   busy/idle, the shell and control loops, history, comms. It knows a language only through
+//!   the `interpreter::Interpreter` trait.
+//! - `interpreter`: that trait and the values crossing it, and its two implementations:
+//!   `interpreter::rust` runs Rust cells on evcxr (the kernel users get), `interpreter::fake`
+//!   runs scripted cells (`print hello`, `sleep 2`, `widget ok`) so the protocol's tests
+//!   compile nothing. `run --interpreter fake CONNECTION_FILE` selects the fake; it is not in
+//!   the usage text because only the tests want it, and `install` never writes it.
+//! - `bridge`: the Unix-socket server that carries widget comms between the protocol side and
+//!   the widgets library in evcxr's subprocess, in the line format of
+//!   `flow_edge_bridge_protocol` (the kernel knows those messages, not the widget controls).
+//!
+//! Around them: `connection_file` (what Jupyter hands the kernel) and `install` (the
+//! kernelspec).
 
 mod bridge;
 mod build_cache;
@@ -21,9 +34,11 @@ mod interpreter;
 mod protocol;
 
 use bridge::SocketDir;
-use flow_edge_widgets::wire::BRIDGE_ENV;
+use flow_edge_bridge_protocol::wire::BRIDGE_ENV;
 use install::Destination;
-use std::path::PathBuf;
+use interpreter::fake::FakeInterpreter;
+use interpreter::rust::{self as rust_interpreter, RustInterpreter};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage:
@@ -58,8 +73,17 @@ enum Command {
     Cache {
         clear: bool,
     },
-    Run(PathBuf),
+    Run(PathBuf, Cells),
     Help,
+}
+
+/// Which interpreter runs the cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cells {
+    /// Rust on evcxr.
+    Rust,
+    /// The scripted fake of the kernel's tests.
+    Fake,
 }
 
 fn parse_arguments(arguments: &[String]) -> Result<Command, String> {
@@ -71,7 +95,15 @@ fn parse_arguments(arguments: &[String]) -> Result<Command, String> {
         [cache, clear] if cache == "cache" && clear == "clear" => {
             Ok(Command::Cache { clear: true })
         }
-        [run, file] if run == "run" => Ok(Command::Run(PathBuf::from(file))),
+        [run, file] if run == "run" => Ok(Command::Run(PathBuf::from(file), Cells::Rust)),
+        [run, flag, cells, file] if run == "run" && flag == "--interpreter" => {
+            let cells = match cells.as_str() {
+                "rust" => Cells::Rust,
+                "fake" => Cells::Fake,
+                other => return Err(format!("run: unknown interpreter {other:?}")),
+            };
+            Ok(Command::Run(PathBuf::from(file), cells))
+        }
         other => Err(format!("unexpected arguments {other:?}")),
     }
 }
@@ -102,7 +134,7 @@ fn main() -> ExitCode {
         Ok(Command::Install { destination, warm }) => run_install(&destination, warm),
         Ok(Command::Cache { clear: false }) => cache_command::show(),
         Ok(Command::Cache { clear: true }) => cache_command::clear(),
-        Ok(Command::Run(connection_file)) => run_kernel(&connection_file),
+        Ok(Command::Run(connection_file, cells)) => run_kernel(&connection_file, cells),
         Err(problem) => Err(anyhow::anyhow!("{problem}\n{USAGE}")),
     };
     match outcome {
@@ -116,7 +148,7 @@ fn main() -> ExitCode {
 
 fn run_install(destination: &Destination, warm: bool) -> anyhow::Result<()> {
     let binary = std::env::current_exe()?.canonicalize()?;
-    let home = interpreter::workspace_root();
+    let home = rust_interpreter::workspace_root();
     let home = home.canonicalize().unwrap_or(home);
     let dir = install::install(destination, &binary, &home)?;
     println!(
@@ -130,20 +162,32 @@ fn run_install(destination: &Destination, warm: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_kernel(connection_file: &std::path::Path) -> anyhow::Result<()> {
+fn run_kernel(connection_file: &Path, cells: Cells) -> anyhow::Result<()> {
     let info = connection_file::read(connection_file)?;
-    // Held until the kernel ends: no other kernel builds in this slot meanwhile.
-    let _slot = build_cache::take_slot_for_kernel();
+    // Held until the kernel ends: no other kernel builds in this slot meanwhile. The fake
+    // interpreter builds nothing and takes none.
+    let _slot = (cells == Cells::Rust)
+        .then(build_cache::take_slot_for_kernel)
+        .flatten();
     let socket_dir = SocketDir::create()?;
     let socket_path = socket_dir.socket_path();
     // Set before evcxr starts its subprocess, which inherits it; no other thread runs yet.
     std::env::set_var(BRIDGE_ENV, &socket_path);
-    let workspace = interpreter::workspace_root();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let served = runtime.block_on(protocol::serve(info, &socket_path, workspace));
+    let served = match cells {
+        Cells::Rust => {
+            let workspace = rust_interpreter::workspace_root();
+            runtime.block_on(protocol::serve(info, &socket_path, |sink| {
+                RustInterpreter::start(sink, workspace)
+            }))
+        }
+        Cells::Fake => runtime.block_on(protocol::serve(info, &socket_path, |sink| {
+            Ok(FakeInterpreter::start(sink, socket_path.clone()))
+        })),
+    };
     // Worker threads blocked in evcxr must not keep the process alive after shutdown.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     drop(socket_dir);
@@ -160,7 +204,7 @@ mod tests {
     }
 
     #[test]
-    fn the_command_line_selects_install_destination_or_run() {
+    fn the_command_line_selects_install_destination_or_run_and_its_interpreter() {
         assert_eq!(
             parse(&["install"]),
             Ok(Command::Install {
@@ -183,8 +227,13 @@ mod tests {
         assert!(parse(&["cache", "purge"]).is_err());
         assert_eq!(
             parse(&["run", "/tmp/k.json"]),
-            Ok(Command::Run("/tmp/k.json".into()))
+            Ok(Command::Run("/tmp/k.json".into(), Cells::Rust))
         );
+        assert_eq!(
+            parse(&["run", "--interpreter", "fake", "/tmp/k.json"]),
+            Ok(Command::Run("/tmp/k.json".into(), Cells::Fake))
+        );
+        assert!(parse(&["run", "--interpreter", "python", "/tmp/k.json"]).is_err());
         assert!(parse(&["install", "--system"]).is_err());
         assert!(parse(&[]).is_err());
     }

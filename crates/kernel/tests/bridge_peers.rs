@@ -153,8 +153,14 @@ async fn a_library_that_stops_reading_is_cut_after_the_write_deadline_and_the_ke
     );
     assert!(
         exchange.stream_text("stderr").contains("did not read"),
-        "the frontend is told: {:?}",
-        exchange.stream_text("stderr")
+        "the frontend is told: {:?}; iopub: {:?}; log:\n{}",
+        exchange.stream_text("stderr"),
+        exchange
+            .iopub
+            .iter()
+            .map(|r| r.message.header.msg_type.clone())
+            .collect::<Vec<_>>(),
+        kernel.log()
     );
 
     let answered = kernel

@@ -31,7 +31,10 @@
 //!   and [`Output`], an area callbacks write text and HTML into. Every one has `.layout()`
 //!   (its CSS box, [`Layout`]) and `.close()`.
 //! - The widgets live in evcxr's subprocess; they reach the frontend through the kernel's
-//!   bridge socket ([`wire`] describes it), connected on first use.
+//!   bridge socket, connected on first use. The messages on it ([`wire`]) and the widget
+//!   messages of the comms ([`protocol`]) are the crate `flow_edge_bridge_protocol`, which
+//!   the kernel depends on too; this library knows nothing of the kernel and the kernel
+//!   nothing of these controls.
 //! - Callbacks must not print to stdout; use [`print_to_frontend`] or an [`Output`].
 //! - evcxr links `:dep` crates into every cell separately, so each cell that creates widgets
 //!   has its own copy of this library and its own bridge connection. The kernel routes the
@@ -55,10 +58,15 @@ mod controls;
 mod display;
 mod model;
 mod output;
-pub mod protocol;
 mod session;
 mod widget;
-pub mod wire;
+
+/// The Jupyter widget messaging protocol 2.1.0 (comm targets, message data), shared with the
+/// kernel.
+pub use flow_edge_bridge_protocol::widget_protocol as protocol;
+/// The bridge's line format (`BRIDGE_ENV`, `BridgeMessage`), shared with the kernel; re-exported
+/// so code that asks whether it runs under the flow-edge kernel needs no other crate.
+pub use flow_edge_bridge_protocol::wire;
 
 pub use controls::boxes::{HBox, VBox, WidgetBox};
 pub use controls::button::{Button, ButtonStyle};

@@ -6,9 +6,10 @@
 //! the library handles the frontend's messages one at a time, so anything sent now would only
 //! wait behind it. Busy lasts until the overdue callbacks report `done`.
 
-use flow_edge_widgets::wire::BridgeMessage;
+use flow_edge_bridge_protocol::wire::BridgeMessage;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
@@ -49,6 +50,9 @@ pub(crate) struct Link {
     cut: Notify,
     /// Requests whose callback outlived the callback timeout: seq → when it was sent.
     overdue: Mutex<BTreeMap<u64, Instant>>,
+    /// Whether the loss of this link was reported already. Not tied to who forgets the link:
+    /// a cut wakes the reading task, which may forget it before the failed writer does.
+    loss_reported: AtomicBool,
 }
 
 impl Link {
@@ -59,6 +63,7 @@ impl Link {
             write_timeout,
             cut: Notify::new(),
             overdue: Mutex::new(BTreeMap::new()),
+            loss_reported: AtomicBool::new(false),
         }
     }
 
@@ -97,6 +102,12 @@ impl Link {
     /// Resolves once the link is cut.
     pub(crate) async fn was_cut(&self) {
         self.cut.notified().await;
+    }
+
+    /// True for the first caller only: the one that reports why the link was lost (two
+    /// writes failing at once report it once).
+    pub(crate) fn claim_loss_report(&self) -> bool {
+        !self.loss_reported.swap(true, Ordering::SeqCst)
     }
 
     fn overdue(&self) -> MutexGuard<'_, BTreeMap<u64, Instant>> {

@@ -1,5 +1,5 @@
 //! The comm bridge: the kernel's end of the socket to the widgets library in evcxr's
-//! subprocess (the message formats are in `flow_edge_widgets::wire`).
+//! subprocess (the message formats are in `flow_edge_bridge_protocol::wire`).
 
 mod comm_registry;
 mod limits;

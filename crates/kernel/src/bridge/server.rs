@@ -19,7 +19,7 @@ use super::lines::{BoundedLines, Next};
 use super::link::{Link, WriteError};
 use super::CommRegistry;
 use crate::protocol::iopub::{CurrentRequest, Publisher};
-use flow_edge_widgets::wire::{BridgeMessage, StreamName};
+use flow_edge_bridge_protocol::wire::{BridgeMessage, StreamName};
 use jupyter_protocol::{
     CommClose, CommId, CommMsg, CommOpen, JupyterMessageContent, StreamContent,
 };
@@ -155,27 +155,22 @@ impl Bridge {
         }
     }
 
-    /// Forgets a closed connection: its comms, and whatever it still owed. False if it was
-    /// already forgotten.
-    fn drop_link(&self, generation: u64) -> bool {
-        let dropped = {
-            let mut links = lock(&self.inner.links);
-            let before = links.len();
-            links.retain(|link| link.generation != generation);
-            links.len() < before
-        };
+    /// Forgets a closed connection: its comms, and whatever it still owed. Forgetting one
+    /// twice (the reading task and a failed write both do) is harmless.
+    fn drop_link(&self, generation: u64) {
+        lock(&self.inner.links).retain(|link| link.generation != generation);
         // Dropping the senders wakes the waiters with an error.
         lock(&self.inner.pending_done).retain(|_, (owner, _)| *owner != generation);
         self.inner.comms.forget_comms_of(generation);
-        dropped
     }
 
     /// A write failed or missed its deadline: the link is gone, and the frontend is told why
     /// its widgets stopped answering.
     async fn lose_link(&self, link: &Link, error: &WriteError) {
         link.cut().await;
-        if !self.drop_link(link.generation) {
-            // Already dropped and reported (a concurrent write failed too).
+        self.drop_link(link.generation);
+        if !link.claim_loss_report() {
+            // A concurrent write failed too and reported it.
             return;
         }
         let text = format!(

@@ -10,8 +10,8 @@
 
 use super::Services;
 use crate::bridge::ForwardError;
-use flow_edge_widgets::protocol::{self as widgets, CONTROL_TARGET};
-use flow_edge_widgets::wire::BridgeMessage;
+use flow_edge_bridge_protocol::widget_protocol::{self as widgets, CONTROL_TARGET};
+use flow_edge_bridge_protocol::wire::BridgeMessage;
 use jupyter_protocol::{
     CommClose, CommInfo, CommInfoReply, CommInfoRequest, CommMsg, CommOpen, JupyterMessage,
     StreamContent,
@@ -32,7 +32,11 @@ pub(crate) fn callback_timeout() -> Duration {
         .map_or(DEFAULT_CALLBACK_TIMEOUT, Duration::from_secs_f64)
 }
 
-pub(crate) async fn comm_open(services: &Services, request: &JupyterMessage, open: &CommOpen) {
+pub(crate) async fn comm_open<I>(
+    services: &Services<I>,
+    request: &JupyterMessage,
+    open: &CommOpen,
+) {
     let comm_id = open.comm_id.0.clone();
     services.comms.opened(&comm_id, &open.target_name, None);
     let forwarded = forward_and_wait(services, request, &comm_id, |seq| BridgeMessage::CommOpen {
@@ -56,7 +60,7 @@ pub(crate) async fn comm_open(services: &Services, request: &JupyterMessage, ope
     }
 }
 
-pub(crate) async fn comm_msg(services: &Services, request: &JupyterMessage, msg: &CommMsg) {
+pub(crate) async fn comm_msg<I>(services: &Services<I>, request: &JupyterMessage, msg: &CommMsg) {
     let comm_id = &msg.comm_id.0;
     let asks_for_states = msg.data.get("method").and_then(Value::as_str) == Some("request_states");
     if asks_for_states {
@@ -95,7 +99,11 @@ fn merged_states(replies: Vec<Value>) -> Map<String, Value> {
     states
 }
 
-pub(crate) async fn comm_close(services: &Services, request: &JupyterMessage, close: &CommClose) {
+pub(crate) async fn comm_close<I>(
+    services: &Services<I>,
+    request: &JupyterMessage,
+    close: &CommClose,
+) {
     // A library that is not there has nothing to close; not an error.
     let _ = forward_and_wait(services, request, &close.comm_id.0, |seq| {
         BridgeMessage::CommClose {
@@ -108,7 +116,7 @@ pub(crate) async fn comm_close(services: &Services, request: &JupyterMessage, cl
     services.comms.closed(&close.comm_id.0);
 }
 
-pub(crate) fn comm_info(services: &Services, info: &CommInfoRequest) -> CommInfoReply {
+pub(crate) fn comm_info<I>(services: &Services<I>, info: &CommInfoRequest) -> CommInfoReply {
     let comms = services
         .comms
         .list(info.target_name.as_deref())
@@ -125,8 +133,8 @@ pub(crate) fn comm_info(services: &Services, info: &CommInfoRequest) -> CommInfo
 /// callback timeout in all. Err means no library got the message (not connected, gone, or
 /// busy with a callback that has not returned: then the frontend is told at once, instead of
 /// every later event waiting the whole timeout behind it).
-async fn forward_and_wait(
-    services: &Services,
+async fn forward_and_wait<I>(
+    services: &Services<I>,
     request: &JupyterMessage,
     comm_id: &str,
     build: impl Fn(u64) -> BridgeMessage,
@@ -162,7 +170,7 @@ async fn forward_and_wait(
 }
 
 /// Says on the frontend that an event was not delivered because a callback is stuck.
-fn tell_busy(services: &Services, request: &JupyterMessage, since: Instant) {
+fn tell_busy<I>(services: &Services<I>, request: &JupyterMessage, since: Instant) {
     let text = format!(
         "flow-edge-kernel: {}; this event was not delivered.\n",
         ForwardError::Busy { since }

@@ -10,10 +10,10 @@ use jupyter_protocol::{
 use std::sync::Arc;
 
 /// Serves the control socket until a shutdown request arrives.
-pub(crate) async fn run(
+pub(crate) async fn run<I: Interpreter>(
     control: KernelSocket,
     publisher: Publisher,
-    interpreter: Arc<Interpreter>,
+    interpreter: Arc<I>,
 ) -> Stop {
     loop {
         let request = match control.read_request().await {
@@ -43,7 +43,7 @@ pub(crate) async fn run(
                 (Some(reply.into()), Some(Stop::Shutdown))
             }
             JupyterMessageContent::KernelInfoRequest(_) => {
-                (Some(kernel_info::reply().into()), None)
+                (Some(kernel_info::reply(interpreter.info()).into()), None)
             }
             other => {
                 eprintln!(

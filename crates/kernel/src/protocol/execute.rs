@@ -1,7 +1,7 @@
 //! `execute_request`: run a cell, publish its input, outputs and errors, build the reply.
 
 use super::Services;
-use crate::interpreter::{Bundle, ErrorReport};
+use crate::interpreter::{Bundle, ErrorReport, Interpreter};
 use jupyter_protocol::{
     DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteRequest, ExecuteResult,
     ExecutionCount, JupyterMessage, Media, MediaType, ReplyError, ReplyStatus, Transient,
@@ -10,8 +10,8 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 /// Runs the cell of `request` and returns the reply content.
-pub(crate) async fn execute(
-    services: &mut Services,
+pub(crate) async fn execute<I: Interpreter>(
+    services: &mut Services<I>,
     request: &JupyterMessage,
     execute: &ExecuteRequest,
 ) -> ExecuteReply {
@@ -29,8 +29,8 @@ pub(crate) async fn execute(
 }
 
 /// Runs the cell and publishes its outputs; returns the reply and the result's `text/plain`.
-async fn run_cell(
-    services: &Services,
+async fn run_cell<I: Interpreter>(
+    services: &Services<I>,
     request: &JupyterMessage,
     execute: &ExecuteRequest,
     count: ExecutionCount,

@@ -1,13 +1,13 @@
-//! The `kernel_info_reply`: who we are and what language we speak.
+//! The `kernel_info_reply`: who we are, and what the interpreter says about its language.
 
-use crate::interpreter::Interpreter;
+use crate::interpreter::InterpreterInfo;
 use jupyter_protocol::{CodeMirrorMode, HelpLink, KernelInfoReply, LanguageInfo, ReplyStatus};
 
 /// Messaging protocol version implemented.
 pub(crate) const PROTOCOL_VERSION: &str = "5.3";
 
-pub(crate) fn reply() -> KernelInfoReply {
-    let language = Interpreter::language();
+pub(crate) fn reply(interpreter: InterpreterInfo) -> KernelInfoReply {
+    let language = interpreter.language;
     KernelInfoReply {
         status: ReplyStatus::Ok,
         protocol_version: PROTOCOL_VERSION.into(),
@@ -22,14 +22,15 @@ pub(crate) fn reply() -> KernelInfoReply {
             codemirror_mode: Some(CodeMirrorMode::Simple(language.codemirror_mode.into())),
             nbconvert_exporter: None,
         },
-        banner: format!(
-            "flow-edge {}: Rust on evcxr with ipywidgets comms",
-            env!("CARGO_PKG_VERSION")
-        ),
-        help_links: vec![HelpLink {
-            text: "evcxr".into(),
-            url: "https://github.com/evcxr/evcxr".into(),
-        }],
+        banner: interpreter.banner,
+        help_links: interpreter
+            .help_links
+            .into_iter()
+            .map(|link| HelpLink {
+                text: link.text.into(),
+                url: link.url.into(),
+            })
+            .collect(),
         debugger: false,
         error: None,
     }

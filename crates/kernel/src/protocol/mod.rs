@@ -1,7 +1,7 @@
 //! The protocol side of the kernel: sockets, signing, routing, busy/idle (xeus' "server").
 //!
-//! It owns the Jupyter sockets and turns requests into calls on the interpreter and the comm
-//! bridge; it knows nothing of how Rust code runs.
+//! It owns the Jupyter sockets and turns requests into calls on the comm bridge and on an
+//! [`Interpreter`], whichever language that is: it knows nothing of how code runs.
 
 mod bad_request;
 mod comms;
@@ -27,7 +27,7 @@ use iopub::{CurrentRequest, Publisher};
 use jupyter_protocol::{ConnectionInfo, ExecutionState, StreamContent};
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// Why serving ended.
@@ -39,21 +39,22 @@ pub(crate) enum Stop {
 }
 
 /// What request handlers need.
-pub(crate) struct Services {
+pub(crate) struct Services<I> {
     pub(crate) publisher: Publisher,
     pub(crate) current: CurrentRequest,
-    pub(crate) interpreter: Arc<Interpreter>,
+    pub(crate) interpreter: Arc<I>,
     pub(crate) bridge: Bridge,
     pub(crate) comms: CommRegistry,
     pub(crate) execution_count: usize,
     pub(crate) history: history::History,
 }
 
-/// Serves a kernel on the sockets of `info` until shutdown.
-pub async fn serve(
+/// Serves a kernel on the sockets of `info` until shutdown, with the interpreter `start`
+/// makes (it gets the sink for the text cells print, which goes to iopub).
+pub async fn serve<I: Interpreter>(
     info: ConnectionInfo,
     bridge_socket: &Path,
-    workspace: PathBuf,
+    start: impl FnOnce(StreamSink) -> std::io::Result<I>,
 ) -> anyhow::Result<()> {
     let session = Arc::new(session::Session::new(new_session_id(), &info.key));
     let sockets = sockets::bind(&info, &session)?;
@@ -68,10 +69,7 @@ pub async fn serve(
         current.clone(),
         comms.clone(),
     )?;
-    let interpreter = Arc::new(Interpreter::start(
-        stream_sink(publisher.clone(), current.clone()),
-        workspace,
-    )?);
+    let interpreter = Arc::new(start(stream_sink(publisher.clone(), current.clone()))?);
     tokio::spawn(signals::interrupt_on_sigint(Arc::clone(&interpreter)));
     let services = Services {
         publisher: publisher.clone(),
@@ -87,7 +85,9 @@ pub async fn serve(
         stop = control::run(sockets.control, publisher, Arc::clone(&interpreter)) => stop,
         stop = signals::terminated() => stop,
     };
-    interpreter.stop(std::time::Duration::from_secs(5)).await;
+    interpreter
+        .shutdown(std::time::Duration::from_secs(5))
+        .await;
     match stop {
         Stop::Shutdown => {
             // Let the reply and the last status leave the sockets before the process ends.

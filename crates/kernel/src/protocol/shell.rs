@@ -2,7 +2,7 @@
 
 use super::sockets::{KernelSocket, Rejected};
 use super::{bad_request, comms, execute, kernel_info, Services, Stop};
-use crate::interpreter::{is_complete, Completeness};
+use crate::interpreter::{Completeness, Interpreter};
 use jupyter_protocol::{
     CompleteReply, ExecuteReply, ExecutionCount, ExecutionState, HistoryReply, InspectReply,
     IsCompleteReply, JupyterMessage, JupyterMessageContent, ReplyStatus, ShutdownReply,
@@ -24,7 +24,7 @@ fn now_micros() -> i64 {
 }
 
 /// Serves the shell socket until a shutdown request arrives.
-pub(crate) async fn run(shell: KernelSocket, mut services: Services) -> Stop {
+pub(crate) async fn run<I: Interpreter>(shell: KernelSocket, mut services: Services<I>) -> Stop {
     // When a cell failed: the time of its failure. Cells sent before then were queued
     // behind it (a "run all") and are aborted, as ipykernel does; cells sent after it run.
     let mut aborting: Option<i64> = None;
@@ -97,7 +97,7 @@ fn stops_on_error(request: &JupyterMessage, reply: Option<&JupyterMessageContent
         if cell.stop_on_error && result.status == ReplyStatus::Error)
 }
 
-fn aborted(services: &Services) -> JupyterMessageContent {
+fn aborted<I>(services: &Services<I>) -> JupyterMessageContent {
     ExecuteReply {
         status: ReplyStatus::Aborted,
         execution_count: ExecutionCount::new(services.execution_count),
@@ -108,21 +108,25 @@ fn aborted(services: &Services) -> JupyterMessageContent {
 }
 
 /// Answers one request; comm messages have no reply.
-async fn handle(
-    services: &mut Services,
+async fn handle<I: Interpreter>(
+    services: &mut Services<I>,
     request: &JupyterMessage,
 ) -> (Option<JupyterMessageContent>, Option<Stop>) {
     let reply: JupyterMessageContent = match &request.content {
-        JupyterMessageContent::KernelInfoRequest(_) => kernel_info::reply().into(),
+        JupyterMessageContent::KernelInfoRequest(_) => {
+            kernel_info::reply(services.interpreter.info()).into()
+        }
         JupyterMessageContent::ExecuteRequest(cell) => {
             execute::execute(services, request, cell).await.into()
         }
-        JupyterMessageContent::IsCompleteRequest(check) => match is_complete(&check.code) {
-            Completeness::Complete => IsCompleteReply::complete(),
-            Completeness::Incomplete { indent } => IsCompleteReply::incomplete(indent),
-            Completeness::Invalid => IsCompleteReply::invalid(),
+        JupyterMessageContent::IsCompleteRequest(check) => {
+            match services.interpreter.is_complete(&check.code) {
+                Completeness::Complete => IsCompleteReply::complete(),
+                Completeness::Incomplete { indent } => IsCompleteReply::incomplete(indent),
+                Completeness::Invalid => IsCompleteReply::invalid(),
+            }
+            .into()
         }
-        .into(),
         JupyterMessageContent::CompleteRequest(wanted) => {
             let found = services
                 .interpreter

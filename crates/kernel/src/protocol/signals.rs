@@ -1,6 +1,6 @@
 //! Unix signals: SIGINT interrupts the running cell (for clients using
 //! `interrupt_mode: signal`), SIGTERM shuts the kernel down cleanly (socket dir removed,
-//! evcxr's subprocess stopped).
+//! the interpreter shut down).
 
 use super::Stop;
 use crate::interpreter::Interpreter;
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::signal::unix::{signal, SignalKind};
 
 /// Turns every SIGINT into an interrupt of the running cell; runs until the process ends.
-pub(crate) async fn interrupt_on_sigint(interpreter: Arc<Interpreter>) {
+pub(crate) async fn interrupt_on_sigint<I: Interpreter>(interpreter: Arc<I>) {
     let mut interrupts = match signal(SignalKind::interrupt()) {
         Ok(interrupts) => interrupts,
         Err(error) => {

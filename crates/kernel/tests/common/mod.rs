@@ -1,5 +1,9 @@
 //! A Jupyter client for the integration tests: starts the real kernel binary with a
 //! generated connection file and talks to it over ZeroMQ.
+//!
+//! [`Kernel::start`] serves Rust cells on evcxr; [`Kernel::start_fake`] serves the scripted
+//! fake interpreter (`run --interpreter fake`), for tests of the protocol side that must not
+//! wait for rustc.
 // Each test binary includes this module and uses only part of it.
 #![allow(dead_code)]
 
@@ -85,16 +89,26 @@ impl Kernel {
 
     /// Like [`Kernel::start`], with extra environment variables for the kernel process.
     pub async fn start_with_env(name: &str, env: &[(&str, &str)]) -> Kernel {
-        let key = format!("test-key-{name}-{}", std::process::id());
-        Kernel::start_configured(name, env, key).await
+        Kernel::start_configured(name, env, test_key(name), Interpreter::Rust).await
     }
 
     /// Like [`Kernel::start`], with an empty key in the connection file: nothing is signed.
     pub async fn start_unsigned(name: &str) -> Kernel {
-        Kernel::start_configured(name, &[], String::new()).await
+        Kernel::start_configured(name, &[], String::new(), Interpreter::Rust).await
     }
 
-    async fn start_configured(name: &str, env: &[(&str, &str)], key: String) -> Kernel {
+    /// A kernel whose cells are the fake interpreter's scripts (`print hello`, `widget ok`):
+    /// ready in well under a second, since nothing is compiled.
+    pub async fn start_fake(name: &str) -> Kernel {
+        Kernel::start_configured(name, &[], test_key(name), Interpreter::Fake).await
+    }
+
+    async fn start_configured(
+        name: &str,
+        env: &[(&str, &str)],
+        key: String,
+        interpreter: Interpreter,
+    ) -> Kernel {
         let serial = ONE_KERNEL_AT_A_TIME.lock().await;
         let dir = std::env::temp_dir().join(format!(
             "flow-edge-kernel-test-{name}-{}",
@@ -124,6 +138,7 @@ impl Kernel {
         let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
         let child = Command::new(env!("CARGO_BIN_EXE_flow-edge-kernel"))
             .arg("run")
+            .args(interpreter.arguments())
             .arg(&connection_file)
             .env("FLOW_EDGE_HOME", workspace.canonicalize().unwrap())
             // The tests' own build cache, never the user's; a test may name another.
@@ -335,6 +350,26 @@ impl Kernel {
         }
         exchange
     }
+}
+
+/// Which interpreter the kernel under test serves.
+enum Interpreter {
+    Rust,
+    Fake,
+}
+
+impl Interpreter {
+    /// The arguments of `run` that select it (evcxr is the default).
+    fn arguments(&self) -> &'static [&'static str] {
+        match self {
+            Interpreter::Rust => &[],
+            Interpreter::Fake => &["--interpreter", "fake"],
+        }
+    }
+}
+
+fn test_key(name: &str) -> String {
+    format!("test-key-{name}-{}", std::process::id())
 }
 
 impl Drop for Kernel {

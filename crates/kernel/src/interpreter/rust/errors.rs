@@ -1,22 +1,6 @@
-//! Failed cells, in the shape Jupyter wants: ename, evalue, traceback.
+//! evcxr's failures as Jupyter errors: ename, evalue, traceback.
 
-/// Why a cell failed, ready for an `error` output and an error reply.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ErrorReport {
-    pub ename: String,
-    pub evalue: String,
-    pub traceback: Vec<String>,
-}
-
-impl ErrorReport {
-    fn single(ename: &str, evalue: String) -> ErrorReport {
-        ErrorReport {
-            ename: ename.to_owned(),
-            traceback: vec![evalue.clone()],
-            evalue,
-        }
-    }
-}
+use crate::interpreter::ErrorReport;
 
 /// Describes an evcxr failure; `interrupted` says the user asked to stop the cell.
 pub(crate) fn report(error: &evcxr::Error, interrupted: bool) -> ErrorReport {

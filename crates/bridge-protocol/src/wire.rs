@@ -1,4 +1,4 @@
-//! The bridge protocol between the flow-edge kernel and this library.
+//! The bridge between the flow-edge kernel and the widgets library (`flow_edge_widgets`).
 //!
 //! Widgets live in evcxr's subprocess, next to the closures of the cells; the Jupyter sockets
 //! live in the kernel process. The two talk over a Unix socket whose path the kernel puts in

@@ -4,20 +4,11 @@
 //! are read on their own thread from the start. A flush handshake lets the executor make
 //! sure every line of a cell went out before its result does.
 
+use crate::interpreter::{StreamKind, StreamSink};
 use crossbeam_channel::{Receiver, Select, Sender};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-
-/// Which stream a piece of text came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamKind {
-    Stdout,
-    Stderr,
-}
-
-/// Where streamed text goes (the protocol side publishes it on iopub).
-pub type StreamSink = Arc<dyn Fn(StreamKind, String) + Send + Sync>;
 
 /// Lines sent in one stream message at most, so a chatty cell still streams.
 const MAX_LINES_PER_MESSAGE: usize = 500;

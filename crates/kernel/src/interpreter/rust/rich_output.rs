@@ -6,20 +6,9 @@
 //! a statement or an item showed something on purpose and gets a `display_data`.
 
 use super::lexer;
-use serde_json::{Map, Value};
+use crate::interpreter::{Bundle, CellOutput};
+use serde_json::Value;
 use std::time::Duration;
-
-/// A mime bundle: mime type → content (a JSON object for JSON mime types, else a string).
-pub type Bundle = Map<String, Value>;
-
-/// What a successful cell shows.
-#[derive(Debug, Default, PartialEq)]
-pub struct CellOutput {
-    /// The value of the final expression (or of an evcxr command), if any.
-    pub value: Option<Bundle>,
-    /// Explicit displays.
-    pub displays: Vec<Bundle>,
-}
 
 /// Sorts evcxr's outputs of `code` into value and displays.
 pub(crate) fn cell_output(code: &str, outputs: evcxr::EvalOutputs) -> CellOutput {

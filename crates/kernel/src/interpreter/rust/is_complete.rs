@@ -1,20 +1,13 @@
-//! `is_complete`: is a cell ready to run, or should the console wait for more lines?
+//! `is_complete`: is a Rust cell ready to run, or should the console wait for more lines?
+//!
+//! Incomplete while brackets, a string or a comment are still open; invalid when a closing
+//! bracket does not match.
 
 use super::lexer;
-
-/// The answer to `is_complete_request`.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Completeness {
-    /// Ready to run.
-    Complete,
-    /// Brackets, a string or a comment are still open; `indent` is a hint for the next line.
-    Incomplete { indent: String },
-    /// Can never become valid by adding lines (a closing bracket does not match).
-    Invalid,
-}
+use crate::interpreter::Completeness;
 
 /// Judges `code` by its brackets, strings and comments.
-pub fn is_complete(code: &str) -> Completeness {
+pub(super) fn is_complete(code: &str) -> Completeness {
     let scan = lexer::scan(code);
     if scan.mismatched {
         Completeness::Invalid
