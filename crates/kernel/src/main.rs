@@ -1,7 +1,10 @@
 //! flow-edge-kernel: a Jupyter kernel for Rust on evcxr, with ipywidgets comms.
 //!
 //! ```text
-//! flow-edge-kernel install [--user | --prefix PREFIX]   write the kernelspec "flow-edge"
+//! flow-edge-kernel install [--user | --prefix PREFIX] [--no-warm]
+//!                                                       write the kernelspec "flow-edge", then
+//!                                                       compile the library into the build cache
+//! flow-edge-kernel cache [clear]                        show or clear the build cache
 //! flow-edge-kernel run CONNECTION_FILE                  serve a kernel (Jupyter runs this)
 //! ```
 //!
@@ -23,6 +26,8 @@
 //! kernelspec).
 
 mod bridge;
+mod build_cache;
+mod cache_command;
 mod connection_file;
 mod install;
 mod interpreter;
@@ -37,7 +42,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage:
-  flow-edge-kernel install [--user | --prefix PREFIX]   install the Jupyter kernelspec \"flow-edge\"
+  flow-edge-kernel install [--user | --prefix PREFIX] [--no-warm]
+                                                      install the Jupyter kernelspec \"flow-edge\" and
+                                                      warm the build cache (--no-warm: skip)
+  flow-edge-kernel cache                              show the build cache: folder, slots, sizes
+  flow-edge-kernel cache clear                        remove the slots no kernel is using
   flow-edge-kernel run CONNECTION_FILE                  serve a kernel (started by Jupyter)
 
 environment:
@@ -48,12 +57,22 @@ environment:
   FLOW_EDGE_BRIDGE_MAX_LINE_BYTES   longest line accepted from the widgets library
                                     (default 67108864, 64 MiB)
   FLOW_EDGE_BRIDGE_WRITE_TIMEOUT_SECS  how long a write to the widgets library may take
-                                    (default 10)";
+                                    (default 10)
+  FLOW_EDGE_BUILD_CACHE             the build cache folder (default $XDG_CACHE_HOME/flow-edge/evcxr,
+                                    else ~/.cache/flow-edge/evcxr); `off`: a fresh folder per kernel
+  FLOW_EDGE_BUILD_CACHE_LIMIT_MIB   the cache's size bound, kept at each kernel start (default 8192)
+  EVCXR_TMPDIR                      if set, the kernel builds there instead of in the cache";
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
 enum Command {
-    Install(Destination),
+    Install {
+        destination: Destination,
+        warm: bool,
+    },
+    Cache {
+        clear: bool,
+    },
     Run(PathBuf, Cells),
     Help,
 }
@@ -71,14 +90,11 @@ fn parse_arguments(arguments: &[String]) -> Result<Command, String> {
     match arguments {
         [] => Err(String::from("missing command")),
         [help] if help == "--help" || help == "-h" || help == "help" => Ok(Command::Help),
-        [install, rest @ ..] if install == "install" => match rest {
-            [] => Ok(Command::Install(Destination::User)),
-            [user] if user == "--user" => Ok(Command::Install(Destination::User)),
-            [flag, prefix] if flag == "--prefix" => {
-                Ok(Command::Install(Destination::Prefix(PathBuf::from(prefix))))
-            }
-            other => Err(format!("install: unexpected arguments {other:?}")),
-        },
+        [install, rest @ ..] if install == "install" => parse_install(rest),
+        [cache] if cache == "cache" => Ok(Command::Cache { clear: false }),
+        [cache, clear] if cache == "cache" && clear == "clear" => {
+            Ok(Command::Cache { clear: true })
+        }
         [run, file] if run == "run" => Ok(Command::Run(PathBuf::from(file), Cells::Rust)),
         [run, flag, cells, file] if run == "run" && flag == "--interpreter" => {
             let cells = match cells.as_str() {
@@ -92,6 +108,19 @@ fn parse_arguments(arguments: &[String]) -> Result<Command, String> {
     }
 }
 
+fn parse_install(arguments: &[String]) -> Result<Command, String> {
+    let no_warm = |flag: &String| flag == "--no-warm";
+    let warm = !arguments.iter().any(no_warm);
+    let rest: Vec<&String> = arguments.iter().filter(|flag| !no_warm(flag)).collect();
+    let destination = match rest.as_slice() {
+        [] => Destination::User,
+        [user] if *user == "--user" => Destination::User,
+        [flag, prefix] if *flag == "--prefix" => Destination::Prefix(PathBuf::from(prefix)),
+        other => return Err(format!("install: unexpected arguments {other:?}")),
+    };
+    Ok(Command::Install { destination, warm })
+}
+
 fn main() -> ExitCode {
     // When evcxr starts this binary as its subprocess, this runs the user's code and never
     // returns; it must come before anything else.
@@ -102,7 +131,9 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             Ok(())
         }
-        Ok(Command::Install(destination)) => run_install(&destination),
+        Ok(Command::Install { destination, warm }) => run_install(&destination, warm),
+        Ok(Command::Cache { clear: false }) => cache_command::show(),
+        Ok(Command::Cache { clear: true }) => cache_command::clear(),
         Ok(Command::Run(connection_file, cells)) => run_kernel(&connection_file, cells),
         Err(problem) => Err(anyhow::anyhow!("{problem}\n{USAGE}")),
     };
@@ -115,7 +146,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_install(destination: &Destination) -> anyhow::Result<()> {
+fn run_install(destination: &Destination, warm: bool) -> anyhow::Result<()> {
     let binary = std::env::current_exe()?.canonicalize()?;
     let home = rust_interpreter::workspace_root();
     let home = home.canonicalize().unwrap_or(home);
@@ -125,11 +156,19 @@ fn run_install(destination: &Destination) -> anyhow::Result<()> {
         install::KERNEL_NAME,
         dir.display()
     );
+    if warm {
+        cache_command::warm(&home)?;
+    }
     Ok(())
 }
 
 fn run_kernel(connection_file: &Path, cells: Cells) -> anyhow::Result<()> {
     let info = connection_file::read(connection_file)?;
+    // Held until the kernel ends: no other kernel builds in this slot meanwhile. The fake
+    // interpreter builds nothing and takes none.
+    let _slot = (cells == Cells::Rust)
+        .then(build_cache::take_slot_for_kernel)
+        .flatten();
     let socket_dir = SocketDir::create()?;
     let socket_path = socket_dir.socket_path();
     // Set before evcxr starts its subprocess, which inherits it; no other thread runs yet.
@@ -166,11 +205,26 @@ mod tests {
 
     #[test]
     fn the_command_line_selects_install_destination_or_run_and_its_interpreter() {
-        assert_eq!(parse(&["install"]), Ok(Command::Install(Destination::User)));
         assert_eq!(
-            parse(&["install", "--prefix", "/venv"]),
-            Ok(Command::Install(Destination::Prefix("/venv".into())))
+            parse(&["install"]),
+            Ok(Command::Install {
+                destination: Destination::User,
+                warm: true
+            })
         );
+        assert_eq!(
+            parse(&["install", "--prefix", "/venv", "--no-warm"]),
+            Ok(Command::Install {
+                destination: Destination::Prefix("/venv".into()),
+                warm: false
+            })
+        );
+        assert_eq!(parse(&["cache"]), Ok(Command::Cache { clear: false }));
+        assert_eq!(
+            parse(&["cache", "clear"]),
+            Ok(Command::Cache { clear: true })
+        );
+        assert!(parse(&["cache", "purge"]).is_err());
         assert_eq!(
             parse(&["run", "/tmp/k.json"]),
             Ok(Command::Run("/tmp/k.json".into(), Cells::Rust))

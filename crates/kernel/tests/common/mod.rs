@@ -25,6 +25,12 @@ pub const CELL_TIMEOUT: Duration = Duration::from_secs(300);
 /// Kernels of one test binary run one at a time: each starts evcxr and compiles.
 static ONE_KERNEL_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// The build cache the tests' kernels share: warm across test binaries and runs, in the
+/// target folder, away from the user's own cache.
+pub fn test_build_cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("build-cache")
+}
+
 /// A message received on iopub, with when it arrived.
 pub struct Received {
     pub message: JupyterMessage,
@@ -135,6 +141,8 @@ impl Kernel {
             .args(interpreter.arguments())
             .arg(&connection_file)
             .env("FLOW_EDGE_HOME", workspace.canonicalize().unwrap())
+            // The tests' own build cache, never the user's; a test may name another.
+            .env("FLOW_EDGE_BUILD_CACHE", test_build_cache())
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)

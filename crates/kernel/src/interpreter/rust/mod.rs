@@ -11,9 +11,11 @@ mod is_complete;
 mod lexer;
 mod output_pump;
 mod rich_output;
+mod warm;
 mod worker;
 
 pub use dep_rewrite::workspace_root;
+pub use warm::compile_cell;
 
 use super::{
     CellOutput, Completeness, Completions, ErrorReport, HelpLink, Interpreter, InterpreterInfo,

@@ -8,6 +8,7 @@
 use super::lexer;
 use crate::interpreter::{Bundle, CellOutput};
 use serde_json::Value;
+use std::time::Duration;
 
 /// Sorts evcxr's outputs of `code` into value and displays.
 pub(crate) fn cell_output(code: &str, outputs: evcxr::EvalOutputs) -> CellOutput {
@@ -31,11 +32,31 @@ pub(crate) fn cell_output(code: &str, outputs: evcxr::EvalOutputs) -> CellOutput
         let mut bundle = Bundle::new();
         bundle.insert(
             "text/plain".into(),
-            Value::String(format!("Took {} ms", took.as_millis())),
+            Value::String(timing_text(
+                took,
+                outputs
+                    .phases
+                    .iter()
+                    .map(|phase| (phase.name.as_str(), phase.duration)),
+            )),
         );
         cell.displays.push(bundle);
     }
     cell
+}
+
+/// `:timing`'s line: the cell's time, then evcxr's phases (finding the types of new
+/// variables with rust-analyzer, "Final compile" by cargo and rustc, "Execution" with the
+/// dylib load), so a slow cell says where its time went.
+fn timing_text<'a>(took: Duration, phases: impl Iterator<Item = (&'a str, Duration)>) -> String {
+    let mut text = format!("Took {} ms", took.as_millis());
+    let named: Vec<String> = phases
+        .map(|(name, duration)| format!("{name} {} ms", duration.as_millis()))
+        .collect();
+    if !named.is_empty() {
+        text.push_str(&format!(" ({})", named.join(", ")));
+    }
+    text
 }
 
 /// JSON mime types travel as JSON objects, the rest as text.
@@ -114,6 +135,22 @@ fn last_top_level_statement(code: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timing_names_each_phase_of_the_cell() {
+        let phases = [
+            ("Final compile", Duration::from_millis(800)),
+            ("Execution", Duration::from_millis(30)),
+        ];
+        assert_eq!(
+            timing_text(Duration::from_millis(834), phases.into_iter()),
+            "Took 834 ms (Final compile 800 ms, Execution 30 ms)"
+        );
+        assert_eq!(
+            timing_text(Duration::from_millis(5), std::iter::empty()),
+            "Took 5 ms"
+        );
+    }
 
     #[test]
     fn a_final_expression_is_the_value() {
