@@ -441,8 +441,9 @@ fn log_html(log: &[super::LoggedScoring]) -> String {
     let mut html = String::from("<ul style=\"margin:2px 0\">");
     for entry in log {
         let undone = if entry.undone { " (undone)" } else { "" };
+        let rows = if entry.rows == 1 { "row" } else { "rows" };
         html.push_str(&format!(
-            "<li>{}: rating {}, {} rows{undone}</li>",
+            "<li>{}: rating {}, {} {rows}{undone}</li>",
             escape(&entry.selection),
             entry.rating,
             entry.rows
