@@ -2,7 +2,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
+mod common;
+use common::{flow_edge, text};
 
 const HEADER: &str = "sev,tstart,srcIP,dstIP,sport,dport,proto,flag,ipkt,ibyt,lda_score,rank,srcIpInternal,destIpInternal,srcGeo,dstGeo,srcDomain,dstDomain,srcIP_rep,dstIP_rep\n";
 
@@ -47,17 +50,6 @@ fn write_day(dir: &Path) {
         );
     }
     fs::write(dir.join("flow_scores.csv"), text).expect("write day");
-}
-
-fn flow_edge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flow-edge"))
-        .args(args)
-        .output()
-        .expect("run flow-edge")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

@@ -2,14 +2,10 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn flow_edge(arguments: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flow-edge"))
-        .args(arguments)
-        .output()
-        .expect("running flow-edge")
-}
+mod common;
+use common::{flow_edge, text};
 
 fn generated_day(rows: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -27,10 +23,6 @@ fn generated_day(rows: &str) -> tempfile::TempDir {
         String::from_utf8_lossy(&out.stderr)
     );
     dir
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn json(out: &Output) -> serde_json::Value {

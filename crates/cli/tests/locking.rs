@@ -10,23 +10,8 @@ use std::process::{Command, Output};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const FLOW_EDGE: &str = env!("CARGO_BIN_EXE_flow-edge");
-
-fn flow_edge(arguments: &[&str]) -> Output {
-    Command::new(FLOW_EDGE)
-        .args(arguments)
-        .output()
-        .expect("running flow-edge")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn succeeded(out: Output, what: &str) -> Output {
-    assert!(out.status.success(), "{what}: {}", text(&out.stderr));
-    out
-}
+mod common;
+use common::{flow_edge, succeeded, text, FLOW_EDGE};
 
 fn generated_day(dir: &Path) -> String {
     let day = dir.display().to_string();

@@ -6,6 +6,9 @@ use std::os::unix::fs::{chown, symlink, MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod common;
+use common::succeeded;
+
 /// Runs `flow-edge` with `arguments` under `umask` (set in the child, never in the tests).
 fn flow_edge_with_umask(umask: &str, arguments: &[&str]) -> Output {
     Command::new("sh")
@@ -14,15 +17,6 @@ fn flow_edge_with_umask(umask: &str, arguments: &[&str]) -> Output {
         .args(arguments)
         .output()
         .expect("running flow-edge")
-}
-
-fn succeeded(out: Output, what: &str) -> Output {
-    assert!(
-        out.status.success(),
-        "{what}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn generated_day(dir: &Path) {

@@ -5,23 +5,9 @@ use flow_edge::Day;
 use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn flow_edge(arguments: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flow-edge"))
-        .args(arguments)
-        .output()
-        .expect("running flow-edge")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn succeeded(out: Output, what: &str) -> Output {
-    assert!(out.status.success(), "{what}: {}", text(&out.stderr));
-    out
-}
+mod common;
+use common::{flow_edge, succeeded, text};
 
 /// A generated day scored once from the command line (so the feedback file exists), then a
 /// second scoring that dies after its journal's `begin` line, as a killed process leaves it.
