@@ -18,7 +18,7 @@ mod snapshot;
 use flow_edge::panel::{PanelOptions, UploadSettings};
 use flow_edge::synthetic::{generate_bytes, DaySpec};
 use flow_edge::{Column, Day, Error, Selection};
-use snapshot::{snapshot, Snapshot};
+use snapshot::{copy_day, snapshot, Snapshot};
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
@@ -75,22 +75,6 @@ const SIGKILL: i32 = 9;
 
 fn killed(status: ExitStatus) -> bool {
     status.signal() == Some(SIGKILL)
-}
-
-/// Makes `to` hold the day files of `from` and nothing else.
-fn copy_day(from: &Path, to: &Path) {
-    for entry in fs::read_dir(to).expect("day folder") {
-        fs::remove_file(entry.expect("entry").path()).expect("clearing the day");
-    }
-    for name in [
-        "flow_scores.csv",
-        "flow_scores_bu.csv",
-        "flow_scores_fb.csv",
-    ] {
-        if from.join(name).exists() {
-            fs::copy(from.join(name), to.join(name)).expect("copying the day");
-        }
-    }
 }
 
 /// Every row's severity, as `day` reads them.

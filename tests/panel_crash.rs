@@ -12,7 +12,7 @@ mod snapshot;
 use flow_edge::panel::{PanelOptions, UploadSettings};
 use flow_edge::synthetic::{generate_bytes, DaySpec};
 use flow_edge::{Day, Selection};
-use snapshot::snapshot;
+use snapshot::{copy_day, snapshot};
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -40,21 +40,6 @@ fn child(dir: &str, steps: &str) -> Result<(), String> {
         panel.undo().map_err(|e| e.to_string())?;
     }
     Ok(())
-}
-
-fn copy_day(from: &Path, to: &Path) {
-    for entry in fs::read_dir(to).expect("day folder") {
-        fs::remove_file(entry.expect("entry").path()).expect("clearing the day");
-    }
-    for name in [
-        "flow_scores.csv",
-        "flow_scores_bu.csv",
-        "flow_scores_fb.csv",
-    ] {
-        if from.join(name).exists() {
-            fs::copy(from.join(name), to.join(name)).expect("copying the day");
-        }
-    }
 }
 
 fn spawn(dir: &Path, steps: &str) -> std::process::Child {
