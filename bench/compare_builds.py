@@ -25,6 +25,8 @@ import subprocess
 import sys
 import time
 
+from rules_bench import plant_rule_rows
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -57,18 +59,7 @@ def make_days(flow_edge, work, rows):
     planted = os.path.join(work, "rules")
     if not os.path.exists(os.path.join(planted, "flow_scores.csv")):
         os.makedirs(planted, exist_ok=True)
-        with open(source, newline="") as f, \
-                open(os.path.join(planted, "flow_scores.csv"), "w", newline="") as g:
-            g.write(f.readline())
-            for index, line in enumerate(f):
-                fields = line.split(",", 10)
-                if index % 20 == 0:
-                    fields[8], fields[9] = "1", "54"
-                elif index % 50 == 1:
-                    fields[8], fields[9] = "3", "152"
-                elif index % 40 == 2:
-                    fields[4] = "0"
-                g.write(",".join(fields))
+        plant_rule_rows(source, os.path.join(planted, "flow_scores.csv"))
     return {"generated": generated, "session": session, "rules": planted}
 
 
