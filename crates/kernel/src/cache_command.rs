@@ -95,6 +95,7 @@ pub fn warm(workspace: &Path) -> anyhow::Result<()> {
     };
     // Only this thread runs; evcxr reads the variable when each context starts.
     std::env::set_var(EVCXR_TMPDIR, slot.dir());
+    rust_interpreter::expose_std_library_to_cells();
     println!(
         "Warming the build cache in {} (minutes the first time; `--no-warm` skips)",
         slot.dir().display()

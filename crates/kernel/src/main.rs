@@ -169,6 +169,9 @@ fn run_kernel(connection_file: &Path, cells: Cells) -> anyhow::Result<()> {
     let _slot = (cells == Cells::Rust)
         .then(build_cache::take_slot_for_kernel)
         .flatten();
+    if cells == Cells::Rust {
+        rust_interpreter::expose_std_library_to_cells();
+    }
     let socket_dir = SocketDir::create()?;
     let socket_path = socket_dir.socket_path();
     // Set before evcxr starts its subprocess, which inherits it; no other thread runs yet.

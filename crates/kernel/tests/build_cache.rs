@@ -298,3 +298,44 @@ async fn a_second_open_reuses_the_build_and_a_changed_library_is_rebuilt() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The folder just below `/` that holds the Rust toolchain (`/root`, `/home`, `/usr`…).
+fn toolchain_top_folder() -> PathBuf {
+    let output = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .unwrap();
+    let sysroot = PathBuf::from(String::from_utf8(output.stdout).unwrap().trim());
+    sysroot.iter().take(2).collect()
+}
+
+/// A user's cache lives in their home, beside rustup. The kernel's cells load Rust's shared
+/// standard library there too (rustc's relative `RUNPATH` in each cell used to point one
+/// folder too high, which only a build folder under another top folder such as `/tmp` hid).
+#[tokio::test]
+async fn a_cache_beside_the_toolchain_runs_cells() {
+    let top = toolchain_top_folder();
+    let Ok(dir) = tempfile::Builder::new()
+        .prefix(".flow-edge-build-cache-test-")
+        .tempdir_in(&top)
+    else {
+        eprintln!("{} is not writable here: nothing to check", top.display());
+        return;
+    };
+    let root = dir.path().join("cache");
+    let env = [
+        ("FLOW_EDGE_BUILD_CACHE", root.to_str().unwrap()),
+        ("EVCXR_TMPDIR", ""),
+        // As Jupyter started from a login shell: `cargo test` puts the toolchain's library
+        // folder here for its test binaries, which would hide a kernel that does not.
+        ("LD_LIBRARY_PATH", ""),
+    ];
+    let mut kernel = Kernel::start_with_env("build-cache-home", &env).await;
+    let answer = plain_result(&kernel.execute_ok("40 + 2").await);
+    drop(kernel);
+    assert_eq!(answer, "42");
+    assert!(
+        root.join("slot-0/target").is_dir(),
+        "the kernel did not build in the cache"
+    );
+}

@@ -11,10 +11,12 @@ mod is_complete;
 mod lexer;
 mod output_pump;
 mod rich_output;
+mod std_library;
 mod warm;
 mod worker;
 
 pub use dep_rewrite::workspace_root;
+pub use std_library::expose_to_cells as expose_std_library_to_cells;
 pub use warm::compile_cell;
 
 use super::{
