@@ -165,13 +165,13 @@ fn run_install(destination: &Destination, warm: bool) -> anyhow::Result<()> {
 fn run_kernel(connection_file: &Path, cells: Cells) -> anyhow::Result<()> {
     let info = connection_file::read(connection_file)?;
     // Held until the kernel ends: no other kernel builds in this slot meanwhile. The fake
-    // interpreter builds nothing and takes none.
-    let _slot = (cells == Cells::Rust)
-        .then(build_cache::take_slot_for_kernel)
-        .flatten();
-    if cells == Cells::Rust {
+    // interpreter builds nothing, takes none and loads no compiled cell.
+    let _slot = if cells == Cells::Rust {
         rust_interpreter::expose_std_library_to_cells();
-    }
+        build_cache::take_slot_for_kernel()
+    } else {
+        None
+    };
     let socket_dir = SocketDir::create()?;
     let socket_path = socket_dir.socket_path();
     // Set before evcxr starts its subprocess, which inherits it; no other thread runs yet.
