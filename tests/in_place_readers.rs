@@ -35,13 +35,28 @@ fn child(dir: &str, port: &str) -> Result<(), String> {
     let panel = day.panel_with(panel_options()).map_err(|e| e.to_string())?;
     let selection = Selection::new().dport(port);
     let pause = || std::thread::sleep(Duration::from_millis(10));
-    for _ in 0..CYCLES {
+    for cycle in 0..CYCLES {
         panel.score(&selection, RATING).map_err(|e| e.to_string())?;
         pause();
+        if cycle == 0 {
+            wait_until_seen(dir);
+        }
         panel.undo().map_err(|e| e.to_string())?;
         pause();
     }
     Ok(())
+}
+
+/// The file the parent creates once a read of its saw the rows rated.
+const SEEN: &str = "seen-rated";
+
+/// Holds the first scoring until the parent has read it (at most 10 s), so that a loaded
+/// machine cannot run every score-and-undo between two of the parent's reads.
+fn wait_until_seen(dir: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::path::Path::new(dir).join(SEEN).exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// Rows of `port`, and how many of them have the rating, as `day` reads them.
@@ -104,6 +119,9 @@ fn main() {
             );
             reads[at] += 1;
             saw_rated += u64::from(seen_rated == rows);
+            if seen_rated == rows && saw_rated == 1 {
+                fs::write(dir.path().join(SEEN), b"").expect("telling the writer");
+            }
         }
         if done {
             break;
