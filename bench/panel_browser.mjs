@@ -2,7 +2,8 @@
 //   * Run All to a usable panel (four listboxes and the Score button shown), with a cold evcxr
 //     build folder (EVCXR_TMPDIR empty) and a warm one (the same folder again);
 //   * live preview: choosing a source IP until the preview shows its rows;
-//   * Score: click until the status says `N matching connections scored`.
+//   * Score: from the press of the mouse button to the first frame showing `N matching
+//     connections scored` (both clocks in the page), and from the bench's click() call.
 // On generated days of each size (scripts/make-demo-tree). Prints a Markdown table.
 //
 //   scripts/build-kernel && node bench/panel_browser.mjs [rows,rows...]   (default 10000,1000000)
@@ -57,27 +58,42 @@ async function session(root, evcxrDir, measureClicks) {
     }
     await preview.first().waitFor();
 
+    // Two clocks per click: `clicks` from the press of the mouse button on *Score* to the first
+    // frame after the status says so, both taken in the page (what the analyst waits for);
+    // `driven` from the bench's call to Playwright's click, which first checks the button is
+    // visible, stable and enabled and scrolls to it (tens of ms that are the bench's own).
     const clicks = [];
+    const driven = [];
     for (let i = 1; i <= CLICKS; i++) {
       await listboxes.nth(0).selectOption({ index: i });
       await page.waitForTimeout(300);
       // The status widget is rewritten once, when the scoring finished.
       await page.evaluate(() => {
-        window.__statusChanged = false;
+        window.__statusShownAt = null;
+        window.__pressedAt = null;
+        const button = [...document.querySelectorAll('.jupyter-widgets button')].find(
+          (b) => b.textContent.trim() === 'Score',
+        );
+        button.addEventListener('mousedown', () => { window.__pressedAt = performance.now(); }, {
+          capture: true,
+          once: true,
+        });
         const widget = document.querySelector('.flow-edge-status').closest('.widget-html');
         new MutationObserver((_, observer) => {
           if (/matching connections scored/.test(widget.textContent)) {
-            window.__statusChanged = true;
             observer.disconnect();
+            requestAnimationFrame(() => { window.__statusShownAt = performance.now(); });
           }
         }).observe(widget, { childList: true, subtree: true, characterData: true });
       });
       const t = Date.now();
       await page.locator('.jupyter-widgets button', { hasText: 'Score' }).click();
-      await page.waitForFunction(() => window.__statusChanged, null, { timeout: 300_000, polling: 'raf' });
-      clicks.push(Date.now() - t);
+      await page.waitForFunction(() => window.__statusShownAt !== null, null, { timeout: 300_000, polling: 'raf' });
+      driven.push(Date.now() - t);
+      const inPage = await page.evaluate(() => window.__statusShownAt - window.__pressedAt);
+      clicks.push(Math.round(inPage));
     }
-    return { usable, previews, clicks };
+    return { usable, previews, clicks, driven };
   } finally {
     await lab.stop();
   }
@@ -102,7 +118,7 @@ for (const rows of sizes) {
     lines.push(
       `| ${rows} | ${(cold.usable / 1000).toFixed(1)} | ${(warm.usable / 1000).toFixed(1)} | ` +
         `${warm.previews[0]} | ${median(warm.previews.slice(1))} | ${max(warm.previews.slice(1))} | ` +
-        `${median(warm.clicks)} | ${max(warm.clicks)} |`,
+        `${median(warm.clicks)} | ${max(warm.clicks)} | ${median(warm.driven)} |`,
     );
     console.error(rows, JSON.stringify({ cold, warm }));
   } finally {
@@ -110,6 +126,6 @@ for (const rows of sizes) {
     rmSync(evcxrDir, { recursive: true, force: true });
   }
 }
-console.log('| rows | Run All to usable panel, cold evcxr build (s) | same, warm (s) | first preview (ms) | preview p50 (ms) | preview max (ms) | Score click to status p50 (ms) | max (ms) |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| rows | Run All to usable panel, cold evcxr build (s) | same, warm (s) | first preview (ms) | preview p50 (ms) | preview max (ms) | Score click to status p50 (ms) | max (ms) | same from Playwright\'s click() call, p50 (ms) |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const line of lines) console.log(line);
