@@ -22,6 +22,7 @@ execute_reply, from the request). The last lines are the medians over the opens.
     scripts/make-demo-tree /var/tmp/day-1m 1000000
     .venv/bin/python bench/open_notebook.py /var/tmp/day-1m/ipynb/flow/20160708/Edge_Investigation.ipynb \
         --opens 4 [--cache empty|warm] [--cache-home DIR] [--warm-first] [--trivial 20] [--json FILE]
+        [--run-all-after S]   (Run All S seconds after the kernel's start, not at once)
 
 The day's files are put back before each open (with the backup `flow_scores_bu.csv` made, as
 a first open makes it), so every open does the same work: the panel's rules score the day's
@@ -116,7 +117,7 @@ def phases(cell_name: str, took: str) -> dict:
     return found
 
 
-def open_once(notebook: Path, kernel_name: str, env: dict, timeout: float, trivial: int = 0, split: bool = False) -> dict:
+def open_once(notebook: Path, kernel_name: str, env: dict, timeout: float, trivial: int = 0, split: bool = False, run_all_after: float = 0.0) -> dict:
     """One open: start the kernel, Run All, return the timeline in seconds from the start."""
     nb = nbformat.read(notebook, as_version=4)
     cells = [c for c in nb.cells if c.cell_type == "code"]
@@ -129,6 +130,10 @@ def open_once(notebook: Path, kernel_name: str, env: dict, timeout: float, trivi
     try:
         kc.wait_for_ready(timeout=120)
         timeline = {"ready": time.monotonic() - started}
+        if run_all_after:
+            # The analyst reads the notebook before Run All.
+            time.sleep(max(0.0, run_all_after - timeline["ready"]))
+            timeline["run all"] = time.monotonic() - started
         sources = (SPLIT_CELLS if split else []) + [(cell.get("id", str(i)), cell.source) for i, cell in enumerate(cells)]
         ids = {kc.execute(source): name for name, source in sources}
         pending = dict(ids)
@@ -170,6 +175,8 @@ def open_once(notebook: Path, kernel_name: str, env: dict, timeout: float, trivi
         if errors:
             raise RuntimeError(f"cells failed: {errors}")
         timeline["idle"] = max(v for k, v in timeline.items() if k.startswith("cell "))
+        if "run all" in timeline:
+            timeline["usable from run all"] = timeline["usable"] - timeline["run all"]
         timeline["load"] = f"{load_before} -> {load_average()}"
         if trivial:
             times = trivial_cells(kc, trivial)
@@ -200,6 +207,9 @@ def main():
     parser.add_argument("--json", type=Path, help="append each open's timeline to this file")
     parser.add_argument("--trivial", type=int, default=0, help="then run `1+1` this many times")
     parser.add_argument("--split", action="store_true", help="run the split cells before the notebook's")
+    parser.add_argument("--run-all-after", type=float, default=0.0, metavar="S",
+                        help="send the cells S seconds after the kernel's start (not at once), as an analyst "
+                             "who reads the notebook first; adds `usable from run all`")
     args = parser.parse_args()
 
     notebook = args.notebook.resolve()
@@ -233,7 +243,7 @@ def main():
                     args.evcxr_tmpdir.mkdir(mode=0o700)
             shutil.rmtree(day)
             shutil.copytree(pristine / "day", day)
-            timeline = open_once(notebook, args.kernel, env, args.timeout, args.trivial, args.split)
+            timeline = open_once(notebook, args.kernel, env, args.timeout, args.trivial, args.split, args.run_all_after)
             timelines.append(timeline)
             timeline["open"] = n + 1
             timeline["cache"] = args.cache
