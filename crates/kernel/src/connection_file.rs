@@ -41,18 +41,20 @@ impl fmt::Display for ConnectionFileError {
 
 impl std::error::Error for ConnectionFileError {}
 
-/// Reads ports, transport and signing key from `path`.
-pub fn read(path: &Path) -> Result<ConnectionInfo, ConnectionFileError> {
+/// Reads ports, transport and signing key from `path`, with the file's text (what a kernel
+/// hands to a standby).
+pub fn read(path: &Path) -> Result<(ConnectionInfo, String), ConnectionFileError> {
     let text = std::fs::read_to_string(path).map_err(|error| ConnectionFileError::Read {
         path: path.to_path_buf(),
         error,
     })?;
-    serde_json::from_str(&text).map_err(|error| ConnectionFileError::Parse {
+    let info = serde_json::from_str(&text).map_err(|error| ConnectionFileError::Parse {
         path: path.to_path_buf(),
         line: error.line(),
         column: error.column(),
         reason: error.to_string(),
-    })
+    })?;
+    Ok((info, text))
 }
 
 #[cfg(test)]

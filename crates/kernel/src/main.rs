@@ -6,6 +6,8 @@
 //!                                                       compile the library into the build cache
 //! flow-edge-kernel cache [clear]                        show or clear the build cache
 //! flow-edge-kernel run CONNECTION_FILE                  serve a kernel (Jupyter runs this)
+//! flow-edge-kernel standby [status]                     warm a kernel for the next notebook
+//!                                                       (a kernel starts it), or say how it is
 //! ```
 //!
 //! Two sides meet here (the seam xeus draws):
@@ -22,8 +24,9 @@
 //!   the widgets library in evcxr's subprocess, in the line format of
 //!   `flow_edge_bridge_protocol` (the kernel knows those messages, not the widget controls).
 //!
-//! Around them: `connection_file` (what Jupyter hands the kernel) and `install` (the
-//! kernelspec).
+//! Around them: `connection_file` (what Jupyter hands the kernel), `install` (the
+//! kernelspec), `build_cache` (evcxr's build folders kept between kernels) and `standby` (a
+//! kernel warmed ahead that the next notebook adopts).
 
 mod bridge;
 mod build_cache;
@@ -32,6 +35,7 @@ mod connection_file;
 mod install;
 mod interpreter;
 mod protocol;
+mod standby;
 
 use bridge::SocketDir;
 use flow_edge_bridge_protocol::wire::BRIDGE_ENV;
@@ -48,6 +52,9 @@ const USAGE: &str = "usage:
   flow-edge-kernel cache                              show the build cache: folder, slots, sizes
   flow-edge-kernel cache clear                        remove the slots no kernel is using
   flow-edge-kernel run CONNECTION_FILE                  serve a kernel (started by Jupyter)
+  flow-edge-kernel standby                            warm a kernel for the next notebook (a
+                                                      kernel starts it; it exits when idle)
+  flow-edge-kernel standby status                     say whether a warmed kernel waits
 
 environment:
   FLOW_EDGE_HOME                    workspace root for bare `:dep flow_edge_widgets` / `:dep flow_edge`
@@ -61,7 +68,14 @@ environment:
   FLOW_EDGE_BUILD_CACHE             the build cache folder (default $XDG_CACHE_HOME/flow-edge/evcxr,
                                     else ~/.cache/flow-edge/evcxr); `off`: a fresh folder per kernel
   FLOW_EDGE_BUILD_CACHE_LIMIT_MIB   the cache's size bound, kept at each kernel start (default 8192)
-  EVCXR_TMPDIR                      if set, the kernel builds there instead of in the cache";
+  EVCXR_TMPDIR                      if set, the kernel builds there instead of in the cache
+                                    (and no kernel is warmed ahead)
+  FLOW_EDGE_STANDBY                 `off`: no kernel is warmed ahead for the next notebook
+  FLOW_EDGE_STANDBY_DELAY_SECS      how long a new standby leaves the CPU to the notebook
+                                    being opened before it warms up (default 20)
+  FLOW_EDGE_STANDBY_IDLE_SECS       how long a warm standby waits for a notebook (default 3600)
+  FLOW_EDGE_STANDBY_DIR             its socket, lock and log (default
+                                    $XDG_RUNTIME_DIR/flow-edge-standby)";
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -74,6 +88,9 @@ enum Command {
         clear: bool,
     },
     Run(PathBuf, Cells),
+    Standby {
+        status: bool,
+    },
     Help,
 }
 
@@ -94,6 +111,10 @@ fn parse_arguments(arguments: &[String]) -> Result<Command, String> {
         [cache] if cache == "cache" => Ok(Command::Cache { clear: false }),
         [cache, clear] if cache == "cache" && clear == "clear" => {
             Ok(Command::Cache { clear: true })
+        }
+        [standby] if standby == "standby" => Ok(Command::Standby { status: false }),
+        [standby, status] if standby == "standby" && status == "status" => {
+            Ok(Command::Standby { status: true })
         }
         [run, file] if run == "run" => Ok(Command::Run(PathBuf::from(file), Cells::Rust)),
         [run, flag, cells, file] if run == "run" && flag == "--interpreter" => {
@@ -135,6 +156,8 @@ fn main() -> ExitCode {
         Ok(Command::Cache { clear: false }) => cache_command::show(),
         Ok(Command::Cache { clear: true }) => cache_command::clear(),
         Ok(Command::Run(connection_file, cells)) => run_kernel(&connection_file, cells),
+        Ok(Command::Standby { status: false }) => standby::run_standby(),
+        Ok(Command::Standby { status: true }) => standby_status(),
         Err(problem) => Err(anyhow::anyhow!("{problem}\n{USAGE}")),
     };
     match outcome {
@@ -163,7 +186,20 @@ fn run_install(destination: &Destination, warm: bool) -> anyhow::Result<()> {
 }
 
 fn run_kernel(connection_file: &Path, cells: Cells) -> anyhow::Result<()> {
-    let info = connection_file::read(connection_file)?;
+    // As Jupyter started this process, before any variable is set for evcxr.
+    let environment: Vec<_> = std::env::vars_os().collect();
+    let (info, connection_text) = connection_file::read(connection_file)?;
+    let standby = match cells {
+        Cells::Rust => standby_rendezvous(&environment),
+        Cells::Fake => None,
+    };
+    if let Some((rendezvous, configuration)) = &standby {
+        if let Some(adopted) = standby::try_adopt(rendezvous, configuration, &connection_text) {
+            standby::spawn_standby(rendezvous, &environment);
+            return adopted.stand_in();
+        }
+        standby::spawn_standby(rendezvous, &environment);
+    }
     // Held until the kernel ends: no other kernel builds in this slot meanwhile. The fake
     // interpreter builds nothing, takes none and loads no compiled cell.
     let _slot = if cells == Cells::Rust {
@@ -195,6 +231,44 @@ fn run_kernel(connection_file: &Path, cells: Cells) -> anyhow::Result<()> {
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     drop(socket_dir);
     served
+}
+
+/// Where this configuration's standby meets kernels, and the configuration's digest; `None`
+/// when standbys are off or their folder cannot be used safely (the reason logged).
+fn standby_rendezvous(
+    environment: &[(std::ffi::OsString, std::ffi::OsString)],
+) -> Option<(standby::Rendezvous, String)> {
+    let settings = match standby::StandbySettings::from_env() {
+        Ok(Some(settings)) => settings,
+        Ok(None) => return None,
+        Err(error) => {
+            eprintln!("flow-edge-kernel: no kernel warmed ahead: {error}");
+            return None;
+        }
+    };
+    let configuration = standby::configuration(environment);
+    match standby::Rendezvous::open(&settings, &configuration) {
+        Ok(rendezvous) => Some((rendezvous, configuration)),
+        Err(error) => {
+            eprintln!("flow-edge-kernel: no kernel warmed ahead: {error}");
+            None
+        }
+    }
+}
+
+fn standby_status() -> anyhow::Result<()> {
+    let environment: Vec<_> = std::env::vars_os().collect();
+    let Some((rendezvous, _)) = standby_rendezvous(&environment) else {
+        println!("standby off");
+        return Ok(());
+    };
+    match rendezvous.state() {
+        standby::StandbyState::None => println!("standby: none"),
+        standby::StandbyState::Warming(pid) => println!("standby: warming (pid {pid})"),
+        standby::StandbyState::Ready(pid) => println!("standby: ready (pid {pid})"),
+    }
+    println!("log: {}", rendezvous.log_path().display());
+    Ok(())
 }
 
 #[cfg(test)]

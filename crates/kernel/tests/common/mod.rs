@@ -89,18 +89,24 @@ impl Kernel {
 
     /// Like [`Kernel::start`], with extra environment variables for the kernel process.
     pub async fn start_with_env(name: &str, env: &[(&str, &str)]) -> Kernel {
-        Kernel::start_configured(name, env, test_key(name), Interpreter::Rust).await
+        Kernel::start_configured(name, env, test_key(name), Interpreter::Rust, None).await
+    }
+
+    /// Like [`Kernel::start_with_env`], started in `folder` (as Jupyter starts a kernel in
+    /// its notebook's folder).
+    pub async fn start_in(name: &str, env: &[(&str, &str)], folder: &std::path::Path) -> Kernel {
+        Kernel::start_configured(name, env, test_key(name), Interpreter::Rust, Some(folder)).await
     }
 
     /// Like [`Kernel::start`], with an empty key in the connection file: nothing is signed.
     pub async fn start_unsigned(name: &str) -> Kernel {
-        Kernel::start_configured(name, &[], String::new(), Interpreter::Rust).await
+        Kernel::start_configured(name, &[], String::new(), Interpreter::Rust, None).await
     }
 
     /// A kernel whose cells are the fake interpreter's scripts (`print hello`, `widget ok`):
     /// ready in well under a second, since nothing is compiled.
     pub async fn start_fake(name: &str) -> Kernel {
-        Kernel::start_configured(name, &[], test_key(name), Interpreter::Fake).await
+        Kernel::start_configured(name, &[], test_key(name), Interpreter::Fake, None).await
     }
 
     async fn start_configured(
@@ -108,6 +114,7 @@ impl Kernel {
         env: &[(&str, &str)],
         key: String,
         interpreter: Interpreter,
+        folder: Option<&std::path::Path>,
     ) -> Kernel {
         let serial = ONE_KERNEL_AT_A_TIME.lock().await;
         let dir = std::env::temp_dir().join(format!(
@@ -136,13 +143,19 @@ impl Kernel {
         std::fs::write(&connection_file, serde_json::to_string(&info).unwrap()).unwrap();
         let log = std::fs::File::create(dir.join("kernel.log")).unwrap();
         let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let child = Command::new(env!("CARGO_BIN_EXE_flow-edge-kernel"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_flow-edge-kernel"));
+        if let Some(folder) = folder {
+            command.current_dir(folder);
+        }
+        let child = command
             .arg("run")
             .args(interpreter.arguments())
             .arg(&connection_file)
             .env("FLOW_EDGE_HOME", workspace.canonicalize().unwrap())
             // The tests' own build cache, never the user's; a test may name another.
             .env("FLOW_EDGE_BUILD_CACHE", test_build_cache())
+            // No kernel warmed ahead unless a test asks for one (tests/standby.rs).
+            .env("FLOW_EDGE_STANDBY", "off")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)
@@ -199,6 +212,12 @@ impl Kernel {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         false
+    }
+
+    /// Kills the kernel process with SIGKILL, as Jupyter does to a kernel that does not stop.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// The kernel process's id.

@@ -85,6 +85,25 @@ impl RustInterpreter {
         Ok(RustInterpreter { jobs, shared })
     }
 
+    /// Queues `code` ahead of every cell sent later; its output goes to the sink like a
+    /// cell's, a failure only to the kernel's log.
+    pub fn run_before_cells(&self, code: &str) {
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Execute {
+            code: code.to_owned(),
+            reply,
+        };
+        if self.jobs.send(job).is_err() {
+            return;
+        }
+        let code = code.to_owned();
+        std::thread::spawn(move || {
+            if let Ok(Err(report)) = answer.blocking_recv() {
+                eprintln!("flow-edge-kernel: `{code}` failed: {}", report.evalue);
+            }
+        });
+    }
+
     /// Kills evcxr's subprocess.
     fn kill_subprocess(&self) {
         if let Some(subprocess) = self.shared.subprocess.get() {
