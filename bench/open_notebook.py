@@ -23,6 +23,8 @@ execute_reply, from the request). The last lines are the medians over the opens.
     .venv/bin/python bench/open_notebook.py /var/tmp/day-1m/ipynb/flow/20160708/Edge_Investigation.ipynb \
         --opens 4 [--cache empty|warm] [--cache-home DIR] [--warm-first] [--trivial 20] [--json FILE]
         [--run-all-after S]   (Run All S seconds after the kernel's start, not at once)
+        [--standby]           (each open's kernel warms one ahead for the next open, which waits
+                               until it is ready; without it, no kernel is warmed ahead)
 
 The day's files are put back before each open (with the backup `flow_scores_bu.csv` made, as
 a first open makes it), so every open does the same work: the panel's rules score the day's
@@ -32,6 +34,8 @@ unscored matches and rewrite it, as on the first open of a day.
 import argparse
 import json
 import os
+import re
+import signal
 import shutil
 import statistics
 import subprocess
@@ -207,6 +211,9 @@ def main():
     parser.add_argument("--json", type=Path, help="append each open's timeline to this file")
     parser.add_argument("--trivial", type=int, default=0, help="then run `1+1` this many times")
     parser.add_argument("--split", action="store_true", help="run the split cells before the notebook's")
+    parser.add_argument("--standby", action="store_true",
+                        help="let each open's kernel warm a kernel ahead (`flow-edge-kernel standby`) and wait, "
+                             "before the next open, until it is ready; the first open finds none")
     parser.add_argument("--run-all-after", type=float, default=0.0, metavar="S",
                         help="send the cells S seconds after the kernel's start (not at once), as an analyst "
                              "who reads the notebook first; adds `usable from run all`")
@@ -226,6 +233,11 @@ def main():
     if args.evcxr_tmpdir:
         args.evcxr_tmpdir.mkdir(mode=0o700, parents=True, exist_ok=True)
         env["EVCXR_TMPDIR"] = str(args.evcxr_tmpdir)
+    # Kernels warmed ahead meet in a folder of the benchmark's own, never the user's.
+    standby_dir = Path(tempfile.mkdtemp(prefix="open-notebook-standby-"))
+    env["FLOW_EDGE_STANDBY_DIR"] = str(standby_dir)
+    if not args.standby:
+        env["FLOW_EDGE_STANDBY"] = "off"
     spec = KernelSpecManager().get_kernel_spec(args.kernel)
     if args.warm_first:
         prefix = Path(tempfile.mkdtemp(prefix="open-notebook-prefix-"))
@@ -245,6 +257,8 @@ def main():
             shutil.copytree(pristine / "day", day)
             timeline = open_once(notebook, args.kernel, env, args.timeout, args.trivial, args.split, args.run_all_after)
             timelines.append(timeline)
+            if args.standby and n + 1 < args.opens:
+                timeline["standby ready after"] = wait_for_standby(spec, env, args.timeout)
             timeline["open"] = n + 1
             timeline["cache"] = args.cache
             print(json.dumps(timeline), flush=True)
@@ -255,7 +269,32 @@ def main():
         shutil.rmtree(day)
         shutil.copytree(pristine / "day", day)
         shutil.rmtree(pristine)
+        stop_standby(spec, env)
+        shutil.rmtree(standby_dir, ignore_errors=True)
     print_medians(timelines)
+
+
+def standby_status(spec, env: dict) -> str:
+    """`flow-edge-kernel standby status` in the kernels' environment."""
+    command = [spec.argv[0], "standby", "status"]
+    return subprocess.run(command, env=dict(env, **spec.env), capture_output=True, text=True, check=True).stdout
+
+
+def wait_for_standby(spec, env: dict, timeout: float) -> float:
+    """Seconds from the end of an open until the kernel it warmed ahead is ready."""
+    started = time.monotonic()
+    while "standby: ready" not in standby_status(spec, env):
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"no kernel warmed ahead after {timeout} s: {standby_status(spec, env)}")
+        time.sleep(0.5)
+    return time.monotonic() - started
+
+
+def stop_standby(spec, env: dict):
+    """Ends the kernel the last open warmed ahead, if any."""
+    found = re.search(r"\(pid (\d+)\)", standby_status(spec, env))
+    if found:
+        os.kill(int(found.group(1)), signal.SIGTERM)
 
 
 def print_medians(timelines: list):

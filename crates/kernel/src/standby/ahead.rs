@@ -20,13 +20,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-/// What the standby runs before it says it is ready: the shipped notebooks' dependency, then
-/// a first `let` of a library type, which makes rust-analyzer analyse std and the library
-/// (the variable is dropped again, so the notebook finds no stray name).
+/// What the standby runs before it says it is ready: the shipped notebooks' dependency; a
+/// first `let` of a library type, which makes rust-analyzer analyse std and the library (the
+/// variable is dropped again, so the notebook finds no stray name); and a `?`. evcxr compiles
+/// a cell as a plain function until one fails for a `?`, then wraps that cell and every later
+/// one in a closure returning `Result`: done here, the notebook's first cell (which uses `?`)
+/// is compiled once instead of twice (0.8 s at 1M rows).
 const WARM_UP_CELLS: [&str; 3] = [
     ":dep flow_edge",
     "let flow_edge_standby_warm_up: Option<flow_edge::Day> = None;",
-    "drop(flow_edge_standby_warm_up);",
+    "drop(flow_edge_standby_warm_up);\nstd::env::current_dir()?;",
 ];
 
 /// Runs a standby until it has served a notebook, or its idle time ran out.
