@@ -24,12 +24,7 @@ pub fn configuration(environment: &[(OsString, OsString)]) -> String {
     }) {
         Ok((exe, metadata)) => {
             exe.hash(&mut hasher);
-            metadata.len().hash(&mut hasher);
-            metadata
-                .modified()
-                .ok()
-                .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
-                .hash(&mut hasher);
+            hash_size_and_time(&metadata, &mut hasher);
         }
         // No digest can then match another process's reliably: make it unique.
         Err(_) => std::process::id().hash(&mut hasher),
@@ -63,15 +58,20 @@ pub fn library_sources(workspace: &Path) -> u64 {
     for file in files {
         file.hash(&mut hasher);
         if let Ok(metadata) = std::fs::metadata(&file) {
-            metadata.len().hash(&mut hasher);
-            metadata
-                .modified()
-                .ok()
-                .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
-                .hash(&mut hasher);
+            hash_size_and_time(&metadata, &mut hasher);
         }
     }
     hasher.finish()
+}
+
+/// A file's size and modification time: what changes when it is rebuilt or edited.
+fn hash_size_and_time(metadata: &std::fs::Metadata, hasher: &mut DefaultHasher) {
+    metadata.len().hash(hasher);
+    metadata
+        .modified()
+        .ok()
+        .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
+        .hash(hasher);
 }
 
 /// Source folders are shallow; the bound keeps a symbolic-link loop from running forever.
