@@ -5,7 +5,7 @@ mod common;
 
 use common::Kernel;
 use jupyter_protocol::{JupyterMessageContent, ShutdownRequest};
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -140,12 +140,7 @@ async fn a_kernel_warmed_ahead_serves_the_next_notebook_and_ends_with_its_kernel
 
     // Peers that are not kernels get nothing and leave the standby waiting: one that says
     // nothing, one that sends an endless line, one that sends a wrong request.
-    let socket = std::fs::read_dir(dir.path().join("standby"))
-        .unwrap()
-        .flatten()
-        .map(|entry| entry.path())
-        .find(|path| path.extension().is_some_and(|ext| ext == "sock"))
-        .expect("the ready standby's socket");
+    let socket = ready_socket(dir.path());
     let silent = UnixStream::connect(&socket).unwrap();
     let mut flooder = UnixStream::connect(&socket).unwrap();
     let flood = std::thread::spawn(move || {
@@ -178,14 +173,48 @@ async fn a_kernel_warmed_ahead_serves_the_next_notebook_and_ends_with_its_kernel
         third.log()
     );
 
-    // The standby the third kernel started for the next notebook goes too.
-    let status_text = status(&env);
-    if let Some(pid) = status_text
-        .split("(pid ")
-        .nth(1)
-        .and_then(|rest| rest.split(')').next())
-        .and_then(|pid| pid.parse::<i32>().ok())
-    {
-        let _ = Command::new("kill").arg(pid.to_string()).status();
+    // A kernel that is told "adopted" but leaves without confirming (it gave up waiting and
+    // serves the notebook itself) finds the notebook's ports free: the standby never bound
+    // them, and it ends.
+    let last = ready_standby(&env, Some(next)).await;
+    let socket = ready_socket(dir.path());
+    let configuration = socket.file_stem().unwrap().to_str().unwrap().to_owned();
+    let ports = jupyter_zmq_client::peek_ports(std::net::IpAddr::from([127, 0, 0, 1]), 5)
+        .await
+        .unwrap();
+    let connection = serde_json::json!({
+        "ip": "127.0.0.1", "transport": "tcp", "signature_scheme": "hmac-sha256", "key": "k",
+        "shell_port": ports[0], "iopub_port": ports[1], "stdin_port": ports[2],
+        "control_port": ports[3], "hb_port": ports[4],
+    });
+    let request = serde_json::json!({
+        "configuration": configuration,
+        "connection": connection.to_string(),
+        "cwd": folder.display().to_string(),
+    });
+    let mut quitter = UnixStream::connect(&socket).unwrap();
+    writeln!(quitter, "{request}").unwrap();
+    let mut reply = String::new();
+    BufReader::new(&quitter).read_line(&mut reply).unwrap();
+    assert_eq!(reply.trim(), "\"Adopted\"");
+    // Time enough for a standby that did not wait for the confirmation to bind them.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for port in ports {
+        assert!(
+            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
+            "port {port} was bound before the kernel confirmed"
+        );
     }
+    drop(quitter);
+    assert!(ends_within(last, Duration::from_secs(20)).await);
+}
+
+/// The socket of the ready standby in the test's standby folder.
+fn ready_socket(base: &Path) -> PathBuf {
+    std::fs::read_dir(base.join("standby"))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "sock"))
+        .expect("the ready standby's socket")
 }

@@ -2,7 +2,7 @@
 //! then serve it as its kernel.
 
 use super::fingerprint;
-use super::handoff::{self, Reply, Request};
+use super::handoff::{self, Confirm, Reply, Request};
 use super::rendezvous::Rendezvous;
 use super::settings::StandbySettings;
 use crate::bridge::SocketDir;
@@ -153,6 +153,8 @@ fn wait_for_notebook(
             return Ok(None);
         }
         let Ok((mut stream, _)) = listener.accept() else {
+            // Out of file descriptors, say: do not spin on a listener that stays readable.
+            std::thread::sleep(Duration::from_millis(100));
             continue;
         };
         match consider(&mut stream, expected) {
@@ -161,7 +163,13 @@ fn wait_for_notebook(
                 // for one to start.
                 let _ = std::fs::remove_file(&path);
                 drop(lock.take());
-                if let Err(error) = handoff::send(&mut stream, &Reply::Adopted) {
+                let confirmed = handoff::send(&mut stream, &Reply::Adopted)
+                    .and_then(|()| handoff::receive::<Confirm>(&mut stream))
+                    .and_then(|confirm| match confirm.stand_in {
+                        true => Ok(()),
+                        false => Err(std::io::Error::other("the kernel withdrew")),
+                    });
+                if let Err(error) = confirmed {
                     eprintln!(
                         "flow-edge-kernel standby: the kernel left before the handoff: {error}"
                     );

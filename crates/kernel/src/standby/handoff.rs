@@ -1,5 +1,8 @@
-//! The handoff between a starting kernel and a standby: one request line, one reply line,
-//! both JSON, on the rendezvous socket. Then the connection stays open as the lifeline.
+//! The handoff between a starting kernel and a standby, JSON lines on the rendezvous socket:
+//! the kernel's [`Request`], the standby's [`Reply`] and, after `Adopted`, the kernel's
+//! [`Confirm`]. The standby binds the notebook's ports only after the confirmation, so a kernel
+//! that gave up waiting (and serves the notebook itself) never finds them taken. Then the
+//! connection stays open as the lifeline.
 //!
 //! Every read is bounded in size and time, and each side checks that the other is the same
 //! user (`SO_PEERCRED`) before it trusts a byte: a peer can tie up a standby for at most
@@ -34,6 +37,12 @@ pub enum Reply {
     Adopted,
     /// It does not (and the kernel serves the notebook itself).
     Refused(String),
+}
+
+/// The kernel's word that it stands in for the standby from now on.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Confirm {
+    pub stand_in: bool,
 }
 
 /// The peer's process id, if it runs as this user; otherwise an error.

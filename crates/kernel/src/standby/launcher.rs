@@ -1,7 +1,7 @@
 //! The starting kernel's side: hand the notebook to a ready standby, stand in for it as
 //! Jupyter's kernel process, and spawn the standby for the next notebook.
 
-use super::handoff::{self, Reply, Request};
+use super::handoff::{self, Confirm, Reply, Request};
 use super::rendezvous::{Rendezvous, StandbyState};
 use std::ffi::OsString;
 use std::io::Read;
@@ -50,6 +50,9 @@ pub fn try_adopt(
         };
         handoff::send(&mut stream, &request)?;
         let reply = handoff::receive(&mut stream)?;
+        if reply == Reply::Adopted {
+            handoff::send(&mut stream, &Confirm { stand_in: true })?;
+        }
         Ok((stream, pid, reply))
     };
     match attempt() {
