@@ -258,16 +258,37 @@ fn standby_rendezvous(
 
 fn standby_status() -> anyhow::Result<()> {
     let environment: Vec<_> = std::env::vars_os().collect();
-    let Some((rendezvous, _)) = standby_rendezvous(&environment) else {
-        println!("standby off");
+    let Some(settings) = standby::StandbySettings::from_env()? else {
+        println!("standby off (FLOW_EDGE_STANDBY=off)");
         return Ok(());
     };
-    match rendezvous.state() {
-        standby::StandbyState::None => println!("standby: none"),
-        standby::StandbyState::Warming(pid) => println!("standby: warming (pid {pid})"),
-        standby::StandbyState::Ready(pid) => println!("standby: ready (pid {pid})"),
-    }
+    let rendezvous = standby::Rendezvous::open(&settings, &standby::configuration(&environment))?;
+    let describe = |state| match state {
+        standby::StandbyState::None => String::from("none"),
+        standby::StandbyState::Warming(pid) => format!("warming (pid {pid})"),
+        standby::StandbyState::Ready(pid) => format!("ready (pid {pid})"),
+    };
+    println!("standby: {}", describe(rendezvous.state()));
     println!("log: {}", rendezvous.log_path().display());
+    let living: Vec<_> = rendezvous
+        .others()
+        .into_iter()
+        .filter(|other| other.state() != standby::StandbyState::None)
+        .collect();
+    if !living.is_empty() {
+        println!(
+            "standbys of other environments in {} (Jupyter's kernels have the server's):",
+            rendezvous.dir().display()
+        );
+        for other in living {
+            println!(
+                "  {}: {}, log {}",
+                other.fingerprint(),
+                describe(other.state()),
+                other.log_path().display()
+            );
+        }
+    }
     Ok(())
 }
 

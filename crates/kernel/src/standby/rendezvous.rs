@@ -126,6 +126,31 @@ impl Rendezvous {
         }
     }
 
+    /// The rendezvous of the other configurations that have used this folder (a kernel
+    /// started by Jupyter has Jupyter's environment, not the shell's that asks).
+    pub fn others(&self) -> Vec<Rendezvous> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut others: Vec<Rendezvous> = entries
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name().into_string().ok()?;
+                let fingerprint = name.strip_suffix(".lock")?;
+                (fingerprint != self.fingerprint).then(|| Rendezvous {
+                    dir: self.dir.clone(),
+                    fingerprint: fingerprint.to_owned(),
+                })
+            })
+            .collect();
+        others.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
+        others
+    }
+
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
     /// Whether a standby lives and is ready. A lock nobody holds means none (its socket, if
     /// left by a crash, is stale).
     pub fn state(&self) -> StandbyState {
@@ -196,5 +221,12 @@ mod tests {
         assert_eq!(rendezvous.state(), StandbyState::Ready(me));
         drop(lock);
         assert_eq!(rendezvous.state(), StandbyState::None);
+
+        let other = Rendezvous::open(&settings(&base.path().join("standby")), "g").unwrap();
+        let _other_lock = other.try_lock().unwrap().expect("free");
+        let others = rendezvous.others();
+        assert_eq!(others.len(), 1);
+        assert_eq!(others[0].fingerprint(), "g");
+        assert_eq!(others[0].state(), StandbyState::Warming(me));
     }
 }
