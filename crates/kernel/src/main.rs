@@ -157,7 +157,7 @@ fn main() -> ExitCode {
         Ok(Command::Cache { clear: true }) => cache_command::clear(),
         Ok(Command::Run(connection_file, cells)) => run_kernel(&connection_file, cells),
         Ok(Command::Standby { status: false }) => standby::run_standby(),
-        Ok(Command::Standby { status: true }) => standby_status(),
+        Ok(Command::Standby { status: true }) => standby::show_status(),
         Err(problem) => Err(anyhow::anyhow!("{problem}\n{USAGE}")),
     };
     match outcome {
@@ -190,15 +190,19 @@ fn run_kernel(connection_file: &Path, cells: Cells) -> anyhow::Result<()> {
     let environment: Vec<_> = std::env::vars_os().collect();
     let (info, connection_text) = connection_file::read(connection_file)?;
     let standby = match cells {
-        Cells::Rust => standby_rendezvous(&environment),
+        Cells::Rust => standby::rendezvous_for(&environment).unwrap_or_else(|error| {
+            eprintln!("flow-edge-kernel: no kernel warmed ahead: {error:#}");
+            None
+        }),
         Cells::Fake => None,
     };
-    if let Some((rendezvous, configuration)) = &standby {
-        if let Some(adopted) = standby::try_adopt(rendezvous, configuration, &connection_text) {
-            standby::spawn_standby(rendezvous, &environment);
+    if let Some((_, rendezvous)) = &standby {
+        let adopted = standby::try_adopt(rendezvous, &connection_text);
+        // After the handoff, whose standby no longer waits: the next notebook's.
+        standby::spawn_standby(rendezvous, &environment);
+        if let Some(adopted) = adopted {
             return adopted.stand_in();
         }
-        standby::spawn_standby(rendezvous, &environment);
     }
     // Held until the kernel ends: no other kernel builds in this slot meanwhile. The fake
     // interpreter builds nothing, takes none and loads no compiled cell.
@@ -231,65 +235,6 @@ fn run_kernel(connection_file: &Path, cells: Cells) -> anyhow::Result<()> {
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     drop(socket_dir);
     served
-}
-
-/// Where this configuration's standby meets kernels, and the configuration's digest; `None`
-/// when standbys are off or their folder cannot be used safely (the reason logged).
-fn standby_rendezvous(
-    environment: &[(std::ffi::OsString, std::ffi::OsString)],
-) -> Option<(standby::Rendezvous, String)> {
-    let settings = match standby::StandbySettings::from_env() {
-        Ok(Some(settings)) => settings,
-        Ok(None) => return None,
-        Err(error) => {
-            eprintln!("flow-edge-kernel: no kernel warmed ahead: {error}");
-            return None;
-        }
-    };
-    let configuration = standby::configuration(environment);
-    match standby::Rendezvous::open(&settings, &configuration) {
-        Ok(rendezvous) => Some((rendezvous, configuration)),
-        Err(error) => {
-            eprintln!("flow-edge-kernel: no kernel warmed ahead: {error}");
-            None
-        }
-    }
-}
-
-fn standby_status() -> anyhow::Result<()> {
-    let environment: Vec<_> = std::env::vars_os().collect();
-    let Some(settings) = standby::StandbySettings::from_env()? else {
-        println!("standby off (FLOW_EDGE_STANDBY=off)");
-        return Ok(());
-    };
-    let rendezvous = standby::Rendezvous::open(&settings, &standby::configuration(&environment))?;
-    let describe = |state| match state {
-        standby::StandbyState::None => String::from("none"),
-        standby::StandbyState::Warming(pid) => format!("warming (pid {pid})"),
-        standby::StandbyState::Ready(pid) => format!("ready (pid {pid})"),
-    };
-    println!("standby: {}", describe(rendezvous.state()));
-    println!("log: {}", rendezvous.log_path().display());
-    let living: Vec<_> = rendezvous
-        .others()
-        .into_iter()
-        .filter(|other| other.state() != standby::StandbyState::None)
-        .collect();
-    if !living.is_empty() {
-        println!(
-            "standbys of other environments in {} (Jupyter's kernels have the server's):",
-            rendezvous.dir().display()
-        );
-        for other in living {
-            println!(
-                "  {}: {}, log {}",
-                other.fingerprint(),
-                describe(other.state()),
-                other.log_path().display()
-            );
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

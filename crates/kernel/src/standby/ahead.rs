@@ -4,7 +4,6 @@
 use super::fingerprint;
 use super::handoff::{self, Confirm, Reply, Request};
 use super::rendezvous::Rendezvous;
-use super::settings::StandbySettings;
 use crate::bridge::SocketDir;
 use crate::build_cache::{self, EVCXR_TMPDIR};
 use crate::interpreter::rust::{self as rust_interpreter, RustInterpreter};
@@ -35,11 +34,9 @@ const WARM_UP_CELLS: [&str; 3] = [
 /// Runs a standby until it has served a notebook, or its idle time ran out.
 pub fn run() -> anyhow::Result<()> {
     let environment: Vec<_> = std::env::vars_os().collect();
-    let Some(settings) = StandbySettings::from_env()? else {
+    let Some((settings, rendezvous)) = super::rendezvous_for(&environment)? else {
         return Ok(());
     };
-    let configuration = fingerprint::configuration(&environment);
-    let rendezvous = Rendezvous::open(&settings, &configuration)?;
     let Some(lock) = rendezvous
         .try_lock()
         .with_context(|| format!("locking {}", rendezvous.lock_path().display()))?
@@ -84,7 +81,7 @@ pub fn run() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     let expected = Expected {
-        configuration: &configuration,
+        configuration: rendezvous.fingerprint(),
         workspace: &workspace,
         sources,
     };

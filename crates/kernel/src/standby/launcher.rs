@@ -21,11 +21,7 @@ pub struct Adopted {
 
 /// Hands the connection file to the ready standby of `rendezvous`, if there is one and it
 /// accepts; `None` (the reason logged) means: serve the notebook yourself.
-pub fn try_adopt(
-    rendezvous: &Rendezvous,
-    configuration: &str,
-    connection: &str,
-) -> Option<Adopted> {
+pub fn try_adopt(rendezvous: &Rendezvous, connection: &str) -> Option<Adopted> {
     if !matches!(rendezvous.state(), StandbyState::Ready(_)) {
         return None;
     }
@@ -44,7 +40,7 @@ pub fn try_adopt(
         let mut stream = UnixStream::connect(rendezvous.socket_path())?;
         let pid = handoff::same_user_peer(&stream)?;
         let request = Request {
-            configuration: configuration.to_owned(),
+            configuration: rendezvous.fingerprint().to_owned(),
             connection: connection.to_owned(),
             cwd,
         };

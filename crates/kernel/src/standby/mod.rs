@@ -40,9 +40,25 @@ mod handoff;
 mod launcher;
 mod rendezvous;
 mod settings;
+mod status;
 
 pub use ahead::run as run_standby;
-pub use fingerprint::configuration;
 pub use launcher::{spawn_standby, try_adopt};
-pub use rendezvous::{Rendezvous, StandbyState};
+pub use rendezvous::Rendezvous;
 pub use settings::StandbySettings;
+pub use status::show as show_status;
+
+use std::ffi::OsString;
+
+/// The settings and the rendezvous of the configuration `environment` describes (this
+/// binary, that environment); `Ok(None)` when standbys are off. An error: a setting is not
+/// valid, or the folder cannot be used safely.
+pub fn rendezvous_for(
+    environment: &[(OsString, OsString)],
+) -> anyhow::Result<Option<(StandbySettings, Rendezvous)>> {
+    let Some(settings) = StandbySettings::from_env()? else {
+        return Ok(None);
+    };
+    let rendezvous = Rendezvous::open(&settings, &fingerprint::configuration(environment))?;
+    Ok(Some((settings, rendezvous)))
+}
