@@ -113,6 +113,19 @@ async fn a_kernel_warmed_ahead_serves_the_next_notebook_and_ends_with_its_kernel
         second.log()
     );
 
+    // The log the kernel process names on its stderr is the served kernel's.
+    let stand_in_says = second.log();
+    let served_log = stand_in_says
+        .split("its log: ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap_or_else(|| panic!("no log named: {stand_in_says}"));
+    let served_says = std::fs::read_to_string(served_log).unwrap();
+    assert!(
+        served_says.contains(&format!("serving a notebook in {}", folder.display())),
+        "{served_log}: {served_says}"
+    );
+
     // The kernel process replaced the standby it used.
     let next = ready_standby(&env, Some(standby)).await;
 

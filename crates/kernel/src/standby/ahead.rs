@@ -160,6 +160,10 @@ fn wait_for_notebook(
                 // for one to start.
                 let _ = std::fs::remove_file(&path);
                 drop(lock.take());
+                // This kernel's log moves aside (its open file follows) before the kernel reads
+                // the answer, names the moved log and starts the next standby, whose log takes
+                // the usual name.
+                let _ = std::fs::rename(rendezvous.log_path(), rendezvous.previous_log_path());
                 let confirmed = handoff::send(&mut stream, &Reply::Adopted)
                     .and_then(|()| handoff::receive::<Confirm>(&mut stream))
                     .and_then(|confirm| match confirm.stand_in {

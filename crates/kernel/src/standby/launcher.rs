@@ -56,7 +56,7 @@ pub fn try_adopt(rendezvous: &Rendezvous, connection: &str) -> Option<Adopted> {
             eprintln!(
                 "flow-edge-kernel: the kernel started ahead (pid {pid}) serves this notebook; \
                  its log: {}",
-                rendezvous.log_path().display()
+                rendezvous.previous_log_path().display()
             );
             Some(Adopted { lifeline, pid })
         }
@@ -133,9 +133,6 @@ pub fn spawn_standby(rendezvous: &Rendezvous, environment: &[(OsString, OsString
         return;
     }
     let spawned = std::env::current_exe().and_then(|exe| {
-        // The kernel that last adopted a standby still writes to its log: keep that one as
-        // the previous log (its open file follows the rename) and give the new one a file.
-        let _ = std::fs::rename(rendezvous.log_path(), rendezvous.previous_log_path());
         let log = std::fs::File::create(rendezvous.log_path())?;
         Command::new(exe)
             .arg("standby")

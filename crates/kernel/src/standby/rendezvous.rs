@@ -102,7 +102,7 @@ impl Rendezvous {
         self.dir.join(format!("{}.log", self.fingerprint))
     }
 
-    /// The log of the standby before (often the kernel serving the last notebook opened).
+    /// The log of the standby last adopted: the kernel serving the last notebook opened.
     pub fn previous_log_path(&self) -> PathBuf {
         self.dir.join(format!("{}.previous.log", self.fingerprint))
     }
