@@ -10,6 +10,7 @@ mod errors;
 mod is_complete;
 mod lexer;
 mod output_pump;
+mod plain_display;
 mod rich_output;
 mod std_library;
 mod warm;

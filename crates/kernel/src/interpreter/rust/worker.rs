@@ -4,11 +4,13 @@
 //! thread owns the context until a `Stop` job (or the end of the queue) drops it.
 
 use super::output_pump::OutputPump;
+use super::plain_display::{self, DisplaySettings, PlainDisplay, Step};
 use super::{dep_rewrite, errors, rich_output, Job, Shared};
 use crate::interpreter::{CellOutput, Completions, ErrorReport, StreamSink};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::{mpsc, Arc, PoisonError};
+use std::sync::mpsc::{self, TryRecvError};
+use std::sync::{Arc, PoisonError};
 
 /// Creates evcxr's context (which starts its subprocess) and serves jobs until `Stop`.
 pub(super) fn run(
@@ -26,12 +28,33 @@ pub(super) fn run(
         }
         Err(error) => return refuse_all(queue, &error.to_string()),
     };
-    for job in queue {
+    let mut plain_display = PlainDisplay::default();
+    loop {
+        let job = match queue.try_recv() {
+            Ok(job) => job,
+            Err(TryRecvError::Disconnected) => return,
+            Err(TryRecvError::Empty) => {
+                take_display_step(&mut context, &mut plain_display, true);
+                match queue.recv() {
+                    Ok(job) => job,
+                    Err(_) => return,
+                }
+            }
+        };
         match job {
             Job::Execute { code, reply } => {
-                let outcome = execute(&mut context, &pump, &shared, &code, &workspace);
+                let outcome = execute(
+                    &mut context,
+                    &pump,
+                    &shared,
+                    &code,
+                    &workspace,
+                    &mut plain_display.settings,
+                );
                 // The requester may have gone (shutdown); the outcome has nowhere to go then.
                 let _ = reply.send(outcome);
+                // A withdrawal is due before the next cell shows a value.
+                take_display_step(&mut context, &mut plain_display, false);
             }
             Job::Complete {
                 code,
@@ -57,6 +80,7 @@ fn execute(
     shared: &Shared,
     code: &str,
     workspace: &Path,
+    display_settings: &mut DisplaySettings,
 ) -> Result<CellOutput, ErrorReport> {
     let code = dep_rewrite::rewrite(code, workspace);
     shared.interrupted.store(false, Ordering::SeqCst);
@@ -64,6 +88,13 @@ fn execute(
     shared.set_executing(true);
     let result = context.execute(&code);
     shared.set_executing(false);
+    if let Ok(outputs) = &result {
+        if changes_display_settings(&code) {
+            if let Some(text) = outputs.content_by_mime_type.get("text/plain") {
+                display_settings.observe(text);
+            }
+        }
+    }
     pump.flush();
     let panic = shared.panics.disarm();
     let interrupted = shared.interrupted.swap(false, Ordering::SeqCst);
@@ -79,6 +110,34 @@ fn execute(
             }
         }
     }
+}
+
+/// Whether `code` runs evcxr's `:fmt` or `:types`, whose replies say the new settings.
+fn changes_display_settings(code: &str) -> bool {
+    code.lines().any(|line| {
+        let command = line.split_whitespace().next();
+        matches!(command, Some(":fmt" | ":types"))
+    })
+}
+
+/// Defines or withdraws the plain display trait when due (see [`super::plain_display`]). Its
+/// cell shows nothing and cannot be interrupted: it is not the user's.
+fn take_display_step(context: &mut evcxr::CommandContext, display: &mut PlainDisplay, idle: bool) {
+    let defined = context
+        .defined_item_names()
+        .any(|name| name == plain_display::TRAIT_NAME);
+    let Some(step) = display.next_step(defined, idle) else {
+        return;
+    };
+    let code = match step {
+        Step::Define => plain_display::DEFINITION,
+        Step::Withdraw => plain_display::WITHDRAWAL,
+    };
+    let result = context.execute(code);
+    if let Err(error) = &result {
+        eprintln!("flow-edge-kernel: {step:?} the plain display trait failed: {error}");
+    }
+    display.step_done(step, result.is_ok());
 }
 
 /// An interrupt that arrived as the cell finished may have killed the idle subprocess;
