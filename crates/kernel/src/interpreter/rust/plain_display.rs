@@ -80,7 +80,7 @@ pub(super) struct PlainDisplay {
     pub settings: DisplaySettings,
     /// The definition was compiled and not withdrawn since (nor cleared by `:clear`).
     active: bool,
-    /// Defining it failed once: not tried again in this kernel.
+    /// A definition or a withdrawal failed once: neither is tried again in this kernel.
     failed: bool,
 }
 
