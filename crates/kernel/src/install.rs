@@ -4,6 +4,7 @@
 //! binary needs no source tree. Installing fills in the binary's absolute path and the
 //! workspace root (`FLOW_EDGE_HOME`, where bare `:dep flow_edge_widgets` lines resolve).
 
+use crate::atomic_file::write_atomically;
 use serde_json::Value;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -120,18 +121,6 @@ pub fn install(
         error,
     })?;
     Ok(dir)
-}
-
-/// Writes to a temporary file beside `target`, then renames it into place, so a crash
-/// never leaves a half-written kernelspec.
-fn write_atomically(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let temporary = target.with_extension(format!("json.tmp-{}", std::process::id()));
-    let mut file = std::fs::File::create(&temporary)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&temporary, target)
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@
 //! kernelspec), `build_cache` (evcxr's build folders kept between kernels) and `standby` (a
 //! kernel warmed ahead that the next notebook adopts).
 
+mod atomic_file;
 mod bridge;
 mod build_cache;
 mod cache_command;
