@@ -8,9 +8,10 @@
 //! Layout under the root (`$XDG_CACHE_HOME/flow-edge/evcxr` by default):
 //!
 //! ```text
-//! slot-0.lock   a kernel holds an exclusive lock on it for its whole life
-//! slot-0/       evcxr's build folder for that kernel (Cargo.toml, src/, target/)
-//! slot-1.lock   ...
+//! .cargo/config.toml  the builds' profile: the widgets' crates unoptimised (see `profile`)
+//! slot-0.lock         a kernel holds an exclusive lock on it for its whole life
+//! slot-0/             evcxr's build folder for that kernel (Cargo.toml, src/, target/)
+//! slot-1.lock         ...
 //! ```
 //!
 //! Why slots: evcxr rewrites its cell crate's `src/` and `Cargo.toml` in the build folder with
@@ -20,6 +21,7 @@
 //! never removes the lock another process may be waiting on.
 
 mod location;
+mod profile;
 mod size;
 mod slots;
 

@@ -1,6 +1,7 @@
 //! The slots: taking one for a kernel, listing them, clearing idle ones, keeping the bound.
 
 use super::location::{CacheError, Settings};
+use super::profile;
 use super::size::{tree_bytes, SlotUsage};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
@@ -89,9 +90,11 @@ impl Cache {
         self.try_lock(index)
     }
 
-    /// Takes the first free slot and creates its folder; `Ok(None)` when all are busy.
+    /// Takes the first free slot and creates its folder; `Ok(None)` when all are busy. Writes
+    /// the cache's cargo profile first (`profile`), so every build in a slot follows it.
     pub fn acquire(&self) -> Result<Option<Slot>, CacheError> {
         create_private_dir(&self.settings.root)?;
+        profile::ensure_config(&self.settings.root)?;
         for index in 0..self.settings.slots {
             let Some(lock) = self.try_lock_patiently(index)? else {
                 continue;
