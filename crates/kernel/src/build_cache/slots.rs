@@ -91,10 +91,14 @@ impl Cache {
     }
 
     /// Takes the first free slot and creates its folder; `Ok(None)` when all are busy. Writes
-    /// the cache's cargo profile first (`profile`), so every build in a slot follows it.
+    /// the cache's cargo profile first (`profile`), so every build in a slot follows it; a
+    /// profile that cannot be written is reported and the slot taken all the same.
     pub fn acquire(&self) -> Result<Option<Slot>, CacheError> {
         create_private_dir(&self.settings.root)?;
-        profile::ensure_config(&self.settings.root)?;
+        // Without the profile a slot still keeps the build: only a cold one is slower.
+        if let Err(error) = profile::ensure_config(&self.settings.root) {
+            eprintln!("flow-edge-kernel: the build cache's cargo profile: {error}");
+        }
         for index in 0..self.settings.slots {
             let Some(lock) = self.try_lock_patiently(index)? else {
                 continue;
@@ -219,6 +223,20 @@ mod tests {
         assert!(cache.acquire().unwrap().is_none());
         drop(first);
         assert_eq!(cache.acquire().unwrap().expect("slot 0 again").index(), 0);
+        std::fs::remove_dir_all(&cache.settings().root).unwrap();
+    }
+
+    #[test]
+    fn a_profile_that_cannot_be_written_still_gives_a_slot() {
+        let cache = cache("profile", u64::MAX);
+        std::fs::create_dir_all(&cache.settings().root).unwrap();
+        // A file where the profile's folder should be.
+        std::fs::write(cache.settings().root.join(".cargo"), "not a folder").unwrap();
+        let slot = cache
+            .acquire()
+            .unwrap()
+            .expect("a slot despite the profile");
+        assert!(slot.dir().is_dir());
         std::fs::remove_dir_all(&cache.settings().root).unwrap();
     }
 
