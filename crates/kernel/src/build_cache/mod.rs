@@ -8,7 +8,7 @@
 //! Layout under the root (`$XDG_CACHE_HOME/flow-edge/evcxr` by default):
 //!
 //! ```text
-//! .cargo/config.toml  the builds' profile: the widgets' crates unoptimised (see `profile`)
+//! .cargo/config.toml  the cargo profile of every build below (see `profile`)
 //! slot-0.lock         a kernel holds an exclusive lock on it for its whole life
 //! slot-0/             evcxr's build folder for that kernel (Cargo.toml, src/, target/)
 //! slot-1.lock         ...
