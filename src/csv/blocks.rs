@@ -18,7 +18,7 @@
 
 use crate::csv::records::{Advance, RecordRef, Splitter};
 use crate::csv::row::{Row, ScannedRecord};
-use crate::csv::scan::{field_span, scan_text, BlockIndex};
+use crate::csv::scan::{field_span, records_text, scan_text, BlockIndex};
 use crate::csv::scan_ahead::{Ahead, ScanAhead};
 use crate::csv::schema::Schema;
 use crate::csv::split::{unescape_into, FieldSpan};
@@ -403,8 +403,10 @@ impl BlockReader {
         match ahead.next() {
             Some(Ahead::Block { start, len, index }) => {
                 let block = &self.bytes[start..start + len];
+                // SAFETY: the scanning thread filled `index` by scanning the bytes from `start`
+                // (`scan_ahead`), and `len` of them are its whole records.
                 // Not UTF-8: read on by itself, which reports where.
-                let Ok(text) = std::str::from_utf8(block) else {
+                let Some(text) = (unsafe { records_text(block, &index) }) else {
                     self.ahead = None;
                     return Ok(None);
                 };
