@@ -7,7 +7,8 @@
 //! needs the scan's index. With the day mapped (see [`crate::io::mapped`]) the
 //! scan can run ahead on a thread of its own, up to [`BLOCKS_AHEAD`] blocks,
 //! and hand each block's index over. The caller's thread does everything
-//! that decides or reports: it checks the text is UTF-8, and from the first
+//! that decides or reports: it checks the text is UTF-8 (where the scan saw
+//! a byte that is not ASCII; see [`crate::csv::scan::records_text`]), and from the first
 //! block the scan finds suspect (an error somewhere in it, or the unfinished
 //! last record) it reads on by itself with the exact splitter, so errors
 //! name the same line and column as without the thread.
