@@ -298,6 +298,29 @@ mod x86 {
     }
 }
 
+/// How far ahead of the chunk being classified the scan asks for the bytes it will read: one
+/// page. A day is read from a mapping of the page cache, whose pages lie anywhere in memory, and
+/// the processor's own prefetchers stop at a page's end; a third of the scan's time went to
+/// waiting on the first load of each page. Asked a page ahead, a whole-day scoring of 1M rows
+/// took 0.071 s instead of 0.086 s (BENCHMARKS.md, "The scan asks for the next page ahead").
+const PREFETCH_AHEAD: usize = 4096;
+
+/// Asks the processor to bring the cache line of `bytes[at]` in, if there is such a byte.
+#[inline(always)]
+fn prefetch(bytes: &[u8], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if at < bytes.len() {
+        // SAFETY: the address lies inside `bytes`; a prefetch only hints the cache and never
+        // faults, and SSE, which has it, is part of every x86-64 processor.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(bytes.as_ptr().add(at).cast());
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (bytes, at);
+}
+
 /// State carried from one chunk to the next, as the top bit of the previous
 /// chunk's masks.
 #[derive(Default)]
@@ -489,6 +512,7 @@ fn scan_with<C: Classifier>(bytes: &[u8], width: usize, index: &mut BlockIndex) 
     let mut first_problem = usize::MAX;
     let mut non_ascii = 0u64;
     for base in (0..bytes.len()).step_by(64) {
+        prefetch(bytes, base + PREFETCH_AHEAD);
         let end = (base + 64).min(bytes.len());
         let (masks, valid) = match bytes[base..end].try_into() {
             Ok(chunk) => (C::classify(chunk), u64::MAX),
